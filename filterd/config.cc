@@ -1,0 +1,308 @@
+// config.cc — see config.h. Boost.Program_options holds the option table;
+// the file is read line by line here so that errors can name the line.
+#include "filterd/config.h"
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace filterd {
+namespace po = boost::program_options;
+namespace {
+
+using Origins = std::map<std::string, std::string>;  // option -> "file:line"
+
+po::options_description option_table() {
+  po::options_description d("filterd options");
+  // clang-format off
+  d.add_options()
+    ("listen", po::value<std::vector<std::string>>()->composing(),
+     "where the MTA hands mail in: smtp:HOST:PORT, lmtp:HOST:PORT or lmtp:unix:PATH "
+     "(repeatable; default smtp:127.0.0.1:10024, the amavis port)")
+    ("forward", po::value<std::string>()->default_value("smtp:127.0.0.1:10025"),
+     "next hop for passed mail and DSNs (Postfix's reinjection smtpd)")
+    ("myhostname", po::value<std::string>()->default_value(""),
+     "host name in greetings, headers and DSNs (default: the system host name)")
+    ("x_virus_scanned", po::value<std::string>()->default_value("filterd at $myhostname"),
+     "value of the X-Virus-Scanned header added to passed mail")
+    ("clamav_backend", po::value<std::string>()->default_value("libclamav"),
+     "libclamav (in-process engine) or clamd")
+    ("clamav_db", po::value<std::string>()->default_value("/var/lib/clamav"),
+     "ClamAV signature directory (libclamav backend)")
+    ("clamd_socket", po::value<std::string>()->default_value("unix:/run/clamav/clamd.ctl"),
+     "clamd address: unix:PATH or inet:HOST:PORT")
+    ("clamd_timeout", po::value<unsigned>()->default_value(120),
+     "seconds to wait for clamd per scan (clamd's own CommandReadTimeout is 30)")
+    ("clamav_db_check_interval", po::value<unsigned>()->default_value(60),
+     "seconds between checks of clamav_db for changed signatures (0 = only on SIGHUP)")
+    ("clamav_max_scansize", po::value<unsigned long long>()->default_value(400ULL << 20),
+     "libclamav MaxScanSize: bytes scanned per message, archives included")
+    ("clamav_max_filesize", po::value<unsigned long long>()->default_value(100ULL << 20),
+     "libclamav MaxFileSize: largest single file scanned")
+    ("clamav_max_recursion", po::value<unsigned>()->default_value(17),
+     "libclamav MaxRecursion: archive nesting depth")
+    ("clamav_max_files", po::value<unsigned>()->default_value(10000),
+     "libclamav MaxFiles: files scanned inside one message")
+    ("clamav_max_scantime", po::value<unsigned>()->default_value(120000),
+     "libclamav MaxScanTime in milliseconds")
+    ("final_virus_destiny", po::value<std::string>()->default_value("D_DISCARD"),
+     "destiny of infected mail: D_PASS, D_DISCARD, D_BOUNCE, D_REJECT or D_TEMPFAIL")
+    ("scanner_failure_destiny", po::value<std::string>()->default_value("D_TEMPFAIL"),
+     "destiny when the virus scanner fails: D_TEMPFAIL (451, the MTA retries) or "
+     "D_PASS (delivered, logged as Passed UNCHECKED)")
+    ("max_message_size", po::value<unsigned long long>()->default_value(50ULL << 20),
+     "largest message accepted, bytes (RFC 1870 SIZE)")
+    ("max_recipients", po::value<unsigned>()->default_value(1000),
+     "recipients per transaction (Postfix smtpd_recipient_limit)")
+    ("max_command_line", po::value<unsigned>()->default_value(2048),
+     "longest command line, bytes (RFC 5321 says 512; XFORWARD needs more)")
+    ("max_errors", po::value<unsigned>()->default_value(20),
+     "protocol errors before the connection is closed (Postfix smtpd_hard_error_limit)")
+    ("smtp_timeout", po::value<unsigned>()->default_value(300),
+     "seconds to wait for a command (RFC 5321 §4.5.3.2.7: 5 minutes)")
+    ("data_timeout", po::value<unsigned>()->default_value(600),
+     "seconds to wait for more message data (RFC 5321 §4.5.3.2.5)")
+    ("forward_connect_timeout", po::value<unsigned>()->default_value(30),
+     "seconds to connect to the next hop and get its greeting")
+    ("forward_command_timeout", po::value<unsigned>()->default_value(300),
+     "seconds to wait for the next hop's reply to a command (RFC 5321 §4.5.3.2)")
+    ("forward_data_timeout", po::value<unsigned>()->default_value(600),
+     "seconds to wait for the next hop's reply at end of data (RFC 5321 §4.5.3.2.6)")
+    ("max_connections", po::value<unsigned>()->default_value(100),
+     "simultaneous connections; more get 421 4.3.2")
+    ("workers", po::value<unsigned>()->default_value(0),
+     "scanning threads (0 = one per core)")
+    ("user", po::value<std::string>()->default_value(""),
+     "when started as root: user to switch to after binding the listeners")
+    ("state_dir", po::value<std::string>()->default_value("/var/lib/filterd"),
+     "directory for filterd's working files")
+    ("log", po::value<std::string>()->default_value("stderr"),
+     "where logs go: stderr, syslog or file:PATH")
+    ("log_level", po::value<std::string>()->default_value("info"),
+     "trace, debug, info, warn, error");
+  // clang-format on
+  return d;
+}
+
+std::string origin_of(const Origins& o, const std::string& key) {
+  auto it = o.find(key);
+  return it == o.end() ? "default" : it->second;
+}
+
+std::string trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  size_t e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+// Parses the file and the overrides into `vm`; records each key's origin.
+std::expected<void, std::string> parse_all(const LoadOptions& opts,
+                                           const po::options_description& desc,
+                                           po::variables_map& vm, Origins& origins) {
+  // Entries per key from the file, then from the command line. A key set
+  // on the command line replaces the file's values for it (like postfix -o);
+  // within one source the last value of a single-valued key wins.
+  std::vector<std::pair<std::string, po::option>> file_opts, cli_opts;
+  auto add_one = [&](const std::string& key, const std::string& value, const std::string& where,
+                     auto& into) -> std::expected<void, std::string> {
+    std::vector<std::string> args{"--" + key + "=" + value};
+    try {
+      auto parsed = po::command_line_parser(args).options(desc).run();
+      for (auto& o : parsed.options) into.emplace_back(o.string_key, o);
+      origins[key] = where;
+    } catch (const po::error& e) {
+      return std::unexpected(where + ": " + e.what());
+    }
+    return {};
+  };
+
+  if (!opts.config_file.empty()) {
+    std::ifstream in(opts.config_file);
+    if (!in) return std::unexpected(opts.config_file + ": cannot open");
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      std::string where = opts.config_file + ":" + std::to_string(n);
+      std::string t = trim(line);
+      if (t.empty() || t.front() == '#') continue;
+      size_t eq = t.find('=');
+      if (eq == std::string::npos) return std::unexpected(where + ": expected 'key = value'");
+      std::string key = trim(t.substr(0, eq));
+      std::string value = trim(t.substr(eq + 1));
+      if (key.empty()) return std::unexpected(where + ": expected 'key = value'");
+      if (auto r = add_one(key, value, where, file_opts); !r) return r;
+    }
+  }
+  for (const auto& o : opts.overrides) {
+    std::string s = o.starts_with("--") ? o.substr(2) : o;
+    size_t eq = s.find('=');
+    if (eq == std::string::npos) return std::unexpected("command line: expected --key=value: " + o);
+    if (auto r = add_one(s.substr(0, eq), s.substr(eq + 1), "command line", cli_opts); !r) {
+      return r;
+    }
+  }
+  po::parsed_options merged(&desc);
+  std::set<std::string> from_cli;
+  for (const auto& [key, o] : cli_opts) from_cli.insert(key);
+  std::map<std::string, size_t> last;  // key -> index in merged of its single value
+  auto merge = [&](const auto& list, bool skip_cli_keys) {
+    for (const auto& [key, o] : list) {
+      if (skip_cli_keys && from_cli.contains(key)) continue;
+      auto it = last.find(key);
+      if (it != last.end() && key != "listen") {
+        merged.options[it->second] = o;
+      } else {
+        last[key] = merged.options.size();
+        merged.options.push_back(o);
+      }
+    }
+  };
+  merge(file_opts, true);
+  merge(cli_opts, false);
+  try {
+    po::store(merged, vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return std::unexpected(std::string("configuration: ") + e.what());
+  }
+  return {};
+}
+
+std::string system_hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+std::expected<Config, std::string> load_config(const LoadOptions& opts) {
+  const po::options_description desc = option_table();
+  po::variables_map vm;
+  Origins origins;
+  if (auto r = parse_all(opts, desc, vm, origins); !r) return std::unexpected(r.error());
+
+  Config c;
+  auto str = [&](const char* k) { return vm[k].as<std::string>(); };
+  auto num = [&](const char* k) { return vm[k].as<unsigned>(); };
+  auto big = [&](const char* k) { return vm[k].as<unsigned long long>(); };
+  auto bad = [&](const std::string& key, const std::string& why) {
+    return std::unexpected(origin_of(origins, key) + ": " + key + ": " + why);
+  };
+
+  std::vector<std::string> listen = vm.count("listen")
+                                        ? vm["listen"].as<std::vector<std::string>>()
+                                        : std::vector<std::string>{"smtp:127.0.0.1:10024"};
+  for (const auto& l : listen) {
+    auto ep = smtp::parse_endpoint(l);
+    if (!ep) return bad("listen", ep.error());
+    c.listen.push_back(*ep);
+  }
+  auto fwd = smtp::parse_endpoint(str("forward"));
+  if (!fwd) return bad("forward", fwd.error());
+  c.forward = *fwd;
+
+  c.myhostname = str("myhostname").empty() ? system_hostname() : str("myhostname");
+  c.x_virus_scanned = str("x_virus_scanned");
+  for (size_t at; (at = c.x_virus_scanned.find("$myhostname")) != std::string::npos;) {
+    c.x_virus_scanned.replace(at, 11, c.myhostname);
+  }
+  for (char ch : c.x_virus_scanned) {
+    if (ch == '\r' || ch == '\n') return bad("x_virus_scanned", "must be one line");
+  }
+
+  c.clamav_backend = str("clamav_backend");
+  if (c.clamav_backend != "libclamav" && c.clamav_backend != "clamd") {
+    return bad("clamav_backend", "expected libclamav or clamd, got '" + c.clamav_backend + "'");
+  }
+  c.clamav_db = str("clamav_db");
+  c.clamd_socket = str("clamd_socket");
+  if (!c.clamd_socket.starts_with("unix:/") && !c.clamd_socket.starts_with("inet:")) {
+    return bad("clamd_socket", "expected unix:/PATH or inet:HOST:PORT");
+  }
+  c.clamd_timeout = std::chrono::seconds(num("clamd_timeout"));
+  c.clamav_db_check_interval = std::chrono::seconds(num("clamav_db_check_interval"));
+  c.clamav_limits.max_scan_size = big("clamav_max_scansize");
+  c.clamav_limits.max_file_size = big("clamav_max_filesize");
+  c.clamav_limits.max_recursion = num("clamav_max_recursion");
+  c.clamav_limits.max_files = num("clamav_max_files");
+  c.clamav_limits.max_scan_time_ms = num("clamav_max_scantime");
+
+  auto destiny = policy::parse_destiny(str("final_virus_destiny"));
+  if (!destiny)
+    return bad("final_virus_destiny", "unknown destiny '" + str("final_virus_destiny") + "'");
+  c.policy.final_virus_destiny = *destiny;
+  auto failure = policy::parse_destiny(str("scanner_failure_destiny"));
+  if (!failure || (*failure != policy::Destiny::kTempfail && *failure != policy::Destiny::kPass)) {
+    return bad("scanner_failure_destiny", "expected D_TEMPFAIL or D_PASS");
+  }
+  c.policy.scanner_failure_destiny = *failure;
+
+  c.session_limits.max_message_size = big("max_message_size");
+  c.session_limits.max_recipients = num("max_recipients");
+  c.session_limits.max_command_line = num("max_command_line");
+  c.session_limits.max_errors = num("max_errors");
+  if (c.session_limits.max_message_size == 0) return bad("max_message_size", "must be > 0");
+  if (c.session_limits.max_recipients == 0) return bad("max_recipients", "must be > 0");
+  if (c.session_limits.max_command_line < 512) {
+    return bad("max_command_line", "must be at least 512 (RFC 5321 §4.5.3.1.4)");
+  }
+  c.smtp_timeout = std::chrono::seconds(num("smtp_timeout"));
+  c.data_timeout = std::chrono::seconds(num("data_timeout"));
+  if (c.smtp_timeout.count() == 0) return bad("smtp_timeout", "must be > 0");
+  if (c.data_timeout.count() == 0) return bad("data_timeout", "must be > 0");
+  c.forward_options.helo_name = c.myhostname;
+  c.forward_options.connect_timeout = std::chrono::seconds(num("forward_connect_timeout"));
+  c.forward_options.command_timeout = std::chrono::seconds(num("forward_command_timeout"));
+  c.forward_options.data_timeout = std::chrono::seconds(num("forward_data_timeout"));
+  c.max_connections = num("max_connections");
+  if (c.max_connections == 0) return bad("max_connections", "must be > 0");
+  c.workers = num("workers");
+  if (c.workers == 0) c.workers = std::max(1u, std::thread::hardware_concurrency());
+
+  c.user = str("user");
+  c.state_dir = str("state_dir");
+  c.log = str("log");
+  if (c.log != "stderr" && c.log != "syslog" && !c.log.starts_with("file:/")) {
+    return bad("log", "expected stderr, syslog or file:/PATH");
+  }
+  c.log_level = str("log_level");
+  for (const char* l : {"trace", "debug", "info", "warn", "error"}) {
+    if (c.log_level == l) return c;
+  }
+  return bad("log_level", "expected trace, debug, info, warn or error");
+}
+
+std::string non_default_settings(const LoadOptions& opts) {
+  const po::options_description desc = option_table();
+  po::variables_map vm;
+  Origins origins;
+  if (!parse_all(opts, desc, vm, origins)) return {};
+  std::ostringstream out;
+  for (const auto& [key, value] : vm) {
+    if (value.defaulted()) continue;
+    const auto& v = value.value();
+    if (auto* s = boost::any_cast<std::string>(&v)) {
+      out << key << " = " << *s << "\n";
+    } else if (auto* u = boost::any_cast<unsigned>(&v)) {
+      out << key << " = " << *u << "\n";
+    } else if (auto* b = boost::any_cast<unsigned long long>(&v)) {
+      out << key << " = " << *b << "\n";
+    } else if (auto* list = boost::any_cast<std::vector<std::string>>(&v)) {
+      for (const auto& item : *list) out << key << " = " << item << "\n";
+    }
+  }
+  return out.str();
+}
+
+std::string describe_options() {
+  std::ostringstream out;
+  out << option_table();
+  return out.str();
+}
+
+}  // namespace filterd

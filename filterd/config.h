@@ -1,0 +1,66 @@
+// config.h — filterd's settings: every option with its default and reason,
+// loaded from a config file ("key = value" lines) plus command-line
+// overrides ("--key=value"), validated into typed values.
+//
+// Diagnostics: load_config() reports the first problem as
+// "FILE:LINE: reason" (or "command line: reason"); unknown options are
+// errors. Exceptions stay inside this module (start-up only).
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <string>
+#include <vector>
+
+#include "policy/verdict.h"
+#include "scanners/virus_scanner.h"
+#include "smtp/client.h"
+#include "smtp/endpoint.h"
+#include "smtp/server_session.h"
+
+namespace filterd {
+
+struct Config {
+  std::vector<smtp::Endpoint> listen;  // where the MTA hands us mail
+  smtp::Endpoint forward;              // where passed mail goes
+  std::string myhostname;
+  std::string x_virus_scanned;  // the header value, "$myhostname" expanded
+
+  std::string clamav_backend;  // "libclamav" | "clamd"
+  std::string clamav_db;
+  std::string clamd_socket;
+  std::chrono::seconds clamd_timeout{0};
+  std::chrono::seconds clamav_db_check_interval{0};
+  scanners::ClamavLimits clamav_limits;
+
+  policy::Settings policy;
+
+  smtp::SessionLimits session_limits;
+  std::chrono::seconds smtp_timeout{0};  // idle time between commands
+  std::chrono::seconds data_timeout{0};  // idle time while reading DATA
+  smtp::ClientOptions forward_options;
+  unsigned max_connections = 0;
+  unsigned workers = 0;  // 0 = one per core
+
+  std::string user;       // drop privileges to this user after binding
+  std::string state_dir;  // temp files, pid file
+  std::string log;        // "stderr" | "syslog" | "file:PATH"
+  std::string log_level;
+};
+
+struct LoadOptions {
+  std::string config_file;             // empty = built-in defaults only
+  std::vector<std::string> overrides;  // "--key=value" strings
+};
+
+// Parses and validates. The Config is complete: defaults filled in.
+std::expected<Config, std::string> load_config(const LoadOptions& opts);
+
+// The settings whose values differ from the defaults, one "key = value" per
+// line, sorted (like `postconf -n`).
+std::string non_default_settings(const LoadOptions& opts);
+
+// Every option, its default and its help text (for --help and the docs).
+std::string describe_options();
+
+}  // namespace filterd

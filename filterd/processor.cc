@@ -1,0 +1,225 @@
+// processor.cc — see processor.h.
+#include "filterd/processor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+#include <memory>
+
+#include "decoders/header_block.h"
+#include "filterd/mail_id.h"
+#include "policy/dsn.h"
+#include "policy/verdict.h"
+#include "smtp/client.h"
+
+namespace filterd {
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using policy::Destiny;
+using smtp::Reply;
+
+namespace {
+
+long long ms_since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+// Everything the summary line needs, filled in as the message moves on.
+struct Trace {
+  std::string mail_id;
+  Clock::time_point start = Clock::now();
+  long long scan_ms = 0, forward_ms = 0;
+  std::string queued_as;
+  std::string note;  // extra words, e.g. "DSN sent" or a failure reason
+};
+
+std::string join_recipients(const smtp::Envelope& env) {
+  std::string out;
+  for (const auto& r : env.recipients) {
+    if (!out.empty()) out += ',';
+    out += '<' + r.address + '>';
+  }
+  return out;
+}
+
+// The header section without its terminating blank line, for DSNs.
+std::string_view header_section(std::string_view msg) {
+  std::string_view h = msg.substr(0, decoders::header_section_end(msg));
+  if (h.ends_with("\r\n\r\n"))
+    h.remove_suffix(2);
+  else if (h.ends_with("\n\n"))
+    h.remove_suffix(1);
+  return h;
+}
+
+// Header values come from the network: printable, bounded, one line.
+std::string log_safe(std::string_view s) {
+  constexpr size_t kMaxLogField = 200;
+  std::string out;
+  for (char c : s.substr(0, kMaxLogField)) {
+    out += static_cast<unsigned char>(c) < 32 || c == 127 ? '?' : c;
+  }
+  if (s.size() > kMaxLogField) out += "...";
+  return out;
+}
+
+policy::Findings scan_message(scanners::VirusScanner& scanner, std::string_view data,
+                              const std::string& mail_id) {
+  policy::Findings f;
+  auto result = scanner.scan(data, mail_id);
+  if (!result) {
+    f.scan_failed = true;
+    f.scan_error = result.error().message;
+  } else {
+    f.viruses = std::move(result->viruses);
+  }
+  return f;
+}
+
+}  // namespace
+
+Processor::Processor(const Config& config, scanners::VirusScanner& scanner,
+                     asio::thread_pool& workers)
+    : config_(config), scanner_(scanner), workers_(workers) {}
+
+asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, smtp::Protocol input,
+                                                       const ClientInfo& client) {
+  Trace trace;
+  trace.mail_id = new_mail_id();
+  const long long arrival = std::time(nullptr);
+  const smtp::Envelope& env = txn.envelope;
+  const size_t n_rcpt = env.recipients.size();
+  const std::string_view data = txn.data;
+
+  // CPU work leaves the I/O thread; the coroutine resumes here afterwards.
+  auto scan_start = Clock::now();
+  policy::Findings findings = co_await asio::co_spawn(
+      workers_,
+      [&]() -> asio::awaitable<policy::Findings> {
+        co_return scan_message(scanner_, data, trace.mail_id);
+      },
+      asio::use_awaitable);
+  trace.scan_ms = ms_since(scan_start);
+  if (findings.scan_failed) {
+    spdlog::warn("({}) virus scan failed: {}", trace.mail_id, findings.scan_error);
+  }
+  const policy::Decision decision = policy::decide(findings, config_.policy);
+
+  std::vector<Reply> per_rcpt(n_rcpt);
+  auto forward_start = Clock::now();
+  smtp::ClientOptions fwd = config_.forward_options;
+  fwd.all_or_nothing = input == smtp::Protocol::kSmtp;
+
+  if (decision.destiny == Destiny::kPass) {
+    const std::string_view eol = decoders::line_ending_of(data);
+    std::string prefix = "X-Virus-Scanned: " + config_.x_virus_scanned + std::string(eol);
+    smtp::DeliveryResult r = co_await smtp::deliver(config_.forward, env, prefix, data, fwd);
+    per_rcpt = std::move(r.recipients);
+    trace.queued_as = r.queued_as;
+    // SMTP upstream, some accepted and some refused for good: the upstream
+    // gets one 250, so the refused ones are told by DSN here.
+    bool any_ok = false, any_perm = false;
+    for (const auto& rep : per_rcpt) {
+      any_ok |= rep.positive();
+      any_perm |= rep.permanent();
+    }
+    if (input == smtp::Protocol::kSmtp && any_ok && any_perm) {
+      policy::DsnInput dsn{config_.myhostname,
+                           trace.mail_id,
+                           policy::rfc5322_date(std::time(nullptr)),
+                           policy::rfc5322_date(arrival),
+                           env.envid,
+                           env.sender,
+                           "the next hop refused some recipients",
+                           {},
+                           header_section(data)};
+      for (size_t i = 0; i < n_rcpt; ++i) {
+        if (per_rcpt[i].permanent() && policy::failure_dsn_wanted(env, env.recipients[i])) {
+          dsn.recipients.push_back(
+              {env.recipients[i].address, env.recipients[i].orcpt, per_rcpt[i]});
+        }
+      }
+      if (!dsn.recipients.empty()) {
+        smtp::Envelope denv;
+        denv.recipients.push_back({env.sender, "", ""});
+        auto sent =
+            co_await smtp::deliver(config_.forward, denv, "", policy::compose_dsn(dsn), fwd);
+        if (!sent.recipients[0].positive()) {
+          // Delivered to some but cannot report the rest: a retry duplicates
+          // for the accepted ones, which beats losing the others silently.
+          spdlog::error("({}) DSN for refused recipients not accepted: {}", trace.mail_id,
+                        sent.recipients[0].one_line());
+          for (auto& rep : per_rcpt)
+            rep = Reply{451, "4.4.0", "Error: could not send DSN, id=" + trace.mail_id};
+        } else {
+          trace.note = "DSN sent for refused recipients";
+        }
+      }
+    }
+  } else if (decision.destiny == Destiny::kBounce) {
+    policy::DsnInput dsn{
+        config_.myhostname,
+        trace.mail_id,
+        policy::rfc5322_date(std::time(nullptr)),
+        policy::rfc5322_date(arrival),
+        env.envid,
+        env.sender,
+        std::string(policy::category_log_name(decision.category)) + ": " + decision.reason,
+        {},
+        header_section(data)};
+    const Reply rejected{554, "5.7.0",
+                         "Reject, id=" + trace.mail_id + " - " +
+                             std::string(policy::category_log_name(decision.category)) + ": " +
+                             decision.reason};
+    for (const auto& r : env.recipients) {
+      if (policy::failure_dsn_wanted(env, r))
+        dsn.recipients.push_back({r.address, r.orcpt, rejected});
+    }
+    Reply outcome = policy::blocked_reply(decision, trace.mail_id);
+    if (dsn.recipients.empty()) {
+      trace.note = "no DSN (null sender or NOTIFY)";
+    } else {
+      smtp::Envelope denv;
+      denv.recipients.push_back({env.sender, "", ""});
+      auto sent = co_await smtp::deliver(config_.forward, denv, "", policy::compose_dsn(dsn), fwd);
+      if (sent.recipients[0].positive()) {
+        trace.note = "DSN sent";
+        trace.queued_as = sent.queued_as;
+      } else {
+        // The bounce is part of the destiny: without it, the MTA must retry.
+        outcome = Reply{451, "4.4.0", "Error: could not send DSN, id=" + trace.mail_id};
+        trace.note = "DSN failed: " + sent.recipients[0].one_line();
+      }
+    }
+    std::fill(per_rcpt.begin(), per_rcpt.end(), outcome);
+  } else {
+    std::fill(per_rcpt.begin(), per_rcpt.end(), policy::blocked_reply(decision, trace.mail_id));
+  }
+  trace.forward_ms = ms_since(forward_start);
+
+  std::vector<Reply> replies;
+  if (input == smtp::Protocol::kLmtp) {
+    replies = per_rcpt;
+  } else {
+    replies.push_back(policy::collapse_for_smtp(per_rcpt));
+  }
+
+  // One summary line per message, in the spirit of amavis's.
+  std::string client_part = client.peer;
+  if (!env.xforward.addr.empty()) client_part += " [" + env.xforward.addr + "]";
+  auto message_id = decoders::header_value(header_section(data), "Message-ID");
+  std::string extra;
+  if (!replies.front().positive()) extra += ", reply: " + replies.front().one_line();
+  if (!trace.note.empty()) extra += ", " + trace.note;
+  spdlog::info(
+      "({}) {}, {} <{}> -> {}, Message-ID: {}, mail_id: {}, size: {}, queued_as: {}{}, {} ms "
+      "(scan {} ms, forward {} ms)",
+      trace.mail_id, policy::summary_words(decision), client_part, env.sender, join_recipients(env),
+      log_safe(message_id.value_or("-")), trace.mail_id, data.size(),
+      trace.queued_as.empty() ? "-" : trace.queued_as, extra, ms_since(trace.start), trace.scan_ms,
+      trace.forward_ms);
+  co_return replies;
+}
+
+}  // namespace filterd

@@ -1,0 +1,44 @@
+// processor.h — the life of one message: scan (on the worker pool), decide
+// (policy), then deliver, bounce or drop, and answer the upstream MTA with
+// replies derived from what the next hop said. Writes the summary log line.
+//
+// The one rule (DESIGN.md): a positive reply goes upstream only after the
+// next hop accepted the message (or the destiny dropped it deliberately);
+// any doubt — scanner down, next hop unreachable, timeout — is a 4xx.
+//
+// Thread safety: process() runs on the I/O executor; scans run on the pool.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <string>
+#include <vector>
+
+#include "filterd/config.h"
+#include "scanners/virus_scanner.h"
+#include "smtp/asio.h"
+#include "smtp/server_session.h"
+
+namespace filterd {
+
+struct ClientInfo {
+  std::string peer;  // "[127.0.0.1]:41234", the MTA that connected to us
+};
+
+class Processor {
+ public:
+  // REQUIRES: all references outlive the Processor.
+  Processor(const Config& config, scanners::VirusScanner& scanner,
+            boost::asio::thread_pool& workers);
+
+  // Returns one reply for SMTP input, one per recipient for LMTP input.
+  boost::asio::awaitable<std::vector<smtp::Reply>> process(smtp::Transaction txn,
+                                                           smtp::Protocol input,
+                                                           const ClientInfo& client);
+
+ private:
+  const Config& config_;
+  scanners::VirusScanner& scanner_;
+  boost::asio::thread_pool& workers_;
+};
+
+}  // namespace filterd

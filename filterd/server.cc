@@ -1,0 +1,127 @@
+// server.cc — see server.h.
+#include "filterd/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include "smtp/deadline.h"
+#include "smtp/server_session.h"
+
+namespace filterd {
+namespace asio = boost::asio;
+
+Server::Server(asio::io_context& io, const Config& config, Processor& processor)
+    : io_(io), config_(config), processor_(processor) {}
+
+void Server::bind() {
+  for (const auto& ep : config_.listen) {
+    acceptors_.push_back(smtp::listen_on(io_.get_executor(), ep));
+    spdlog::info("listening on {}", ep.str());
+  }
+}
+
+void Server::start() {
+  for (size_t i = 0; i < acceptors_.size(); ++i) {
+    asio::co_spawn(io_, accept_loop(i), asio::detached);
+  }
+}
+
+void Server::stop() {
+  stopping_ = true;
+  for (auto& a : acceptors_) {
+    boost::system::error_code ignored;
+    a.close(ignored);
+  }
+}
+
+asio::awaitable<void> Server::accept_loop(size_t index) {
+  const smtp::Protocol protocol = config_.listen[index].protocol;
+  while (!stopping_) {
+    boost::system::error_code ec;
+    smtp::Socket sock(io_);
+    co_await acceptors_[index].async_accept(sock, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) co_return;
+      spdlog::warn("accept on {}: {}", config_.listen[index].str(), ec.message());
+      continue;  // EMFILE and friends: keep serving the connections we have
+    }
+    if (active_ >= config_.max_connections) {
+      // Answer the refusal without blocking the accept loop.
+      auto refused = std::make_shared<smtp::Socket>(std::move(sock));
+      static const std::string kBusy =
+          smtp::Reply{421, "4.3.2", "Service not available, too many connections"}.wire();
+      asio::async_write(*refused, asio::buffer(kBusy),
+                        [refused](boost::system::error_code, size_t) {
+                          boost::system::error_code ignored;
+                          refused->close(ignored);
+                        });
+      spdlog::warn("connection limit {} reached, refused {}", config_.max_connections,
+                   smtp::peer_name(*refused));
+      continue;
+    }
+    asio::co_spawn(io_, serve(std::move(sock), protocol), asio::detached);
+  }
+}
+
+asio::awaitable<bool> Server::write_all(smtp::GuardedSocket& conn, std::string out) {
+  if (out.empty()) co_return true;
+  boost::system::error_code ec;
+  conn.expires_after(config_.smtp_timeout);
+  co_await asio::async_write(conn.socket(), asio::buffer(out),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
+}
+
+asio::awaitable<void> Server::serve(smtp::Socket socket, smtp::Protocol protocol) {
+  ++active_;
+  struct Leave {
+    unsigned& n;
+    ~Leave() { --n; }
+  } leave{active_};
+
+  const ClientInfo client{smtp::peer_name(socket)};
+  auto conn = smtp::GuardedSocket::create(std::move(socket));
+  smtp::SessionOptions opts;
+  opts.protocol = protocol;
+  opts.hostname = config_.myhostname;
+  opts.limits = config_.session_limits;
+  smtp::ServerSession session(opts);
+  spdlog::debug("connect from {}", client.peer);
+
+  bool ok = co_await write_all(*conn, session.greeting());
+  char buf[64 * 1024];
+  while (ok && !session.closed()) {
+    if (stopping_ && session.state() == smtp::ServerSession::State::kCommand) {
+      session.on_shutdown();
+      break;
+    }
+    conn->expires_after(session.state() == smtp::ServerSession::State::kData
+                            ? config_.data_timeout
+                            : config_.smtp_timeout);
+    boost::system::error_code ec;
+    size_t n = co_await conn->socket().async_read_some(
+        asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (conn->timed_out()) {
+        spdlog::info("timeout after {} from {}",
+                     session.state() == smtp::ServerSession::State::kData ? "DATA" : "command",
+                     client.peer);
+      }
+      break;  // a lost connection mid-transaction: we never said 250, the MTA retries
+    }
+    session.feed(std::string_view(buf, n));
+    while (ok && session.transaction_ready()) {
+      ok = co_await write_all(*conn, session.take_output());
+      if (!ok) break;
+      conn->expires_after(std::chrono::hours(24));  // the processor bounds its own waits
+      auto replies = co_await processor_.process(session.take_transaction(), protocol, client);
+      session.finish_data(replies);
+    }
+    if (ok) ok = co_await write_all(*conn, session.take_output());
+  }
+  if (session.closed()) (void)co_await write_all(*conn, session.take_output());
+  conn->close();
+  spdlog::debug("disconnect from {} transactions={} errors={}", client.peer, session.transactions(),
+                session.errors());
+}
+
+}  // namespace filterd

@@ -1,0 +1,48 @@
+// server.h — filterd's listeners: accepts connections from the MTA on every
+// configured endpoint, runs one ServerSession per connection, hands each
+// complete transaction to the Processor, and enforces the connection limit
+// (421 4.3.2) and the idle timeouts.
+//
+// Thread safety: everything runs on the io_context's single thread.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "filterd/config.h"
+#include "filterd/processor.h"
+#include "smtp/asio.h"
+#include "smtp/deadline.h"
+#include "smtp/endpoint.h"
+
+namespace filterd {
+
+class Server {
+ public:
+  // REQUIRES: config and processor outlive the Server.
+  Server(boost::asio::io_context& io, const Config& config, Processor& processor);
+
+  // Binds every listener. Throws boost::system::system_error (start-up only).
+  void bind();
+  // Starts accepting on the bound listeners.
+  void start();
+  // Stops accepting; connections in progress finish their current
+  // transaction and then get 421.
+  void stop();
+
+  unsigned active_connections() const { return active_; }
+
+ private:
+  boost::asio::awaitable<void> accept_loop(size_t index);
+  boost::asio::awaitable<void> serve(smtp::Socket socket, smtp::Protocol protocol);
+  boost::asio::awaitable<bool> write_all(smtp::GuardedSocket& conn, std::string out);
+
+  boost::asio::io_context& io_;
+  const Config& config_;
+  Processor& processor_;
+  std::vector<smtp::Acceptor> acceptors_;
+  unsigned active_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace filterd

@@ -1,0 +1,33 @@
+// destiny.h — what happens to a message for one recipient, and the content
+// categories that decide it (amavisd-new's vocabulary, so admins moving from
+// amavis recognise every word).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace filterd::policy {
+
+enum class Destiny {
+  kPass,      // D_PASS: deliver (possibly with edits)
+  kDiscard,   // D_DISCARD: accept with 250, deliver nothing (quarantine keeps it)
+  kBounce,    // D_BOUNCE: accept with 250, send a DSN to the sender
+  kReject,    // D_REJECT: refuse with 5xx; the MTA bounces
+  kTempfail,  // D_TEMPFAIL: refuse with 4xx; the MTA retries
+};
+
+// "D_PASS" ... "D_TEMPFAIL" (case-insensitive; the "D_" is optional).
+std::optional<Destiny> parse_destiny(std::string_view s);
+std::string_view destiny_name(Destiny d);
+
+// In amavis's order of precedence: a higher value wins.
+enum class Category {
+  kClean,
+  kUnchecked,  // could not be checked (scanner failure, limits)
+  kVirus,
+};
+
+// amavis's log words: "CLEAN", "UNCHECKED", "INFECTED".
+std::string_view category_log_name(Category c);
+
+}  // namespace filterd::policy

@@ -1,0 +1,79 @@
+// virus_scanner.h — the contract every virus scanner backend fulfils.
+//
+// A VirusScanner looks at a byte buffer (a whole message or one decoded
+// part) and says whether it carries a known virus. Backends: the in-process
+// libclamav engine (clamav_engine.h) and a clamd client (clamd_scanner.h).
+//
+// Thread safety: scan() is called concurrently from every worker thread
+// and must be safe for that; reload() may run at the same time as scans.
+#pragma once
+
+#include <cstddef>
+#include <expected>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace filterd::scanners {
+
+// At most this many distinct names are kept per scan. In all-match mode a
+// crafted archive can match thousands of signatures; the first few are
+// enough for the verdict, and the list ends up in logs and headers.
+inline constexpr std::size_t kMaxVirusNames = 32;
+
+struct VirusScanResult {
+  // Empty when the data is clean; otherwise the distinct signature names
+  // found (e.g. "Eicar-Test-Signature"), in the order the scanner reported
+  // them, at most kMaxVirusNames.
+  std::vector<std::string> viruses;
+
+  bool infected() const { return !viruses.empty(); }
+};
+
+// Why a scan could not give an answer. Any ScanError means "unknown", never
+// "clean": the caller must not pass the message silently.
+struct ScanError {
+  enum class Kind {
+    kUnavailable,  // engine not loaded, clamd unreachable
+    kTimeout,      // clamd did not answer in time
+    kLimit,        // the scanner refused: size, recursion or file limits
+    kProtocol,     // clamd answered something we cannot parse
+    kInternal,     // libclamav returned an unexpected error
+  };
+  Kind kind = Kind::kInternal;
+  std::string message;  // for the log; never contains message content
+};
+
+class VirusScanner {
+ public:
+  virtual ~VirusScanner() = default;
+
+  // Scans `data`. `name` is a label for the log (e.g. "p002 invoice.zip");
+  // it is not interpreted. REQUIRES: data stays valid for the call.
+  virtual std::expected<VirusScanResult, ScanError> scan(std::string_view data,
+                                                         std::string_view name) = 0;
+
+  // Recompiles signatures (libclamav) or is a no-op (clamd reloads itself).
+  // On failure the previous engine stays in service and the error is returned.
+  virtual std::expected<void, ScanError> reload() = 0;
+
+  // True when the signature database changed on disk since the last load.
+  virtual bool database_changed() { return false; }
+
+  // Short description for logs and the X-Virus-Scanned header,
+  // e.g. "ClamAV 1.4.6 (libclamav, 2 signatures)".
+  virtual std::string describe() const = 0;
+};
+
+// Engine limits passed to libclamav (and documented in etc/filterd.conf).
+// Defaults follow clamd.conf's defaults so that verdicts agree with clamd.
+struct ClamavLimits {
+  unsigned long long max_scan_size = 400ULL << 20;  // MaxScanSize
+  unsigned long long max_file_size = 100ULL << 20;  // MaxFileSize
+  unsigned max_recursion = 17;                      // MaxRecursion
+  unsigned max_files = 10000;                       // MaxFiles
+  unsigned max_scan_time_ms = 120000;               // MaxScanTime
+};
+
+}  // namespace filterd::scanners

@@ -1,0 +1,56 @@
+// client.h — the SMTP/LMTP client that hands a message to the next hop
+// (reinjection into Postfix, frontd, or an LMTP mailbox server).
+//
+// Contract: deliver() never throws and never "loses" a recipient: each
+// envelope recipient ends with exactly one reply — the next hop's own, or a
+// synthesized 451 4.4.x when the connection failed, timed out or the peer
+// broke the protocol. 250 for a recipient means the next hop accepted it.
+//
+// With all_or_nothing (for SMTP upstreams, which get one reply per message)
+// the client sends RSET instead of DATA when any recipient was deferred at
+// RCPT, so that the upstream can retry the whole message without anyone
+// getting a duplicate.
+#pragma once
+
+#include "smtp/asio.h"
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smtp/endpoint.h"
+#include "smtp/envelope.h"
+#include "smtp/reply.h"
+
+namespace filterd::smtp {
+
+struct ClientOptions {
+  std::string helo_name = "localhost";
+  std::chrono::seconds connect_timeout{30};   // Postfix smtp_connect_timeout
+  std::chrono::seconds command_timeout{300};  // RFC 5321 §4.5.3.2.2-4 (MAIL, RCPT: 5 min)
+  std::chrono::seconds data_timeout{600};     // RFC 5321 §4.5.3.2.6 (end of data: 10 min)
+  bool all_or_nothing = true;
+  bool send_xforward = true;
+};
+
+struct DeliveryResult {
+  // One reply per envelope recipient, in envelope order.
+  std::vector<Reply> recipients;
+  // True if message data was sent and the next hop accepted it for at least
+  // one recipient.
+  bool delivered_any = false;
+  // The next hop's queue id ("queued as X"), if it said one.
+  std::string queued_as;
+};
+
+// Sends `prefix` followed by `message` (both raw, CRLF line ends; the client
+// does the dot-stuffing) to `hop`. `prefix` holds header lines filterd adds.
+boost::asio::awaitable<DeliveryResult> deliver(const Endpoint& hop, const Envelope& envelope,
+                                               std::string_view prefix, std::string_view message,
+                                               const ClientOptions& options);
+
+// Extracts the queue id from "Ok: queued as 4Xyz" (Postfix, frontd) or
+// "Ok id=1abc" (Exim); empty if none.
+std::string parse_queued_as(std::string_view reply_text);
+
+}  // namespace filterd::smtp

@@ -1,0 +1,373 @@
+// server_session.cc — SMTP/LMTP server state machine (see server_session.h).
+#include "smtp/server_session.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+
+#include "smtp/command.h"
+
+namespace filterd::smtp {
+namespace {
+
+// RFC 3461 §4.4: ENVID is at most 100 characters.
+constexpr size_t kMaxEnvidLength = 100;
+// RFC 3461 §4.2: ORCPT is at most 500 characters.
+constexpr size_t kMaxOrcptLength = 500;
+// A DATA segment without any LF is consumed once it is this long, so that a
+// client sending one endless line cannot make us buffer it whole.
+constexpr size_t kMaxBufferedSegment = 64 * 1024;
+
+bool valid_notify(std::string_view v) {
+  if (v == "NEVER") return true;
+  if (v.empty()) return false;
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view item = v.substr(0, comma);
+    if (item != "SUCCESS" && item != "FAILURE" && item != "DELAY") return false;
+    v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    if (comma != std::string_view::npos && v.empty()) return false;
+  }
+  return true;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+}  // namespace
+
+ServerSession::ServerSession(SessionOptions options) : options_(std::move(options)) {}
+
+std::string ServerSession::greeting() const {
+  return Reply{
+      220, "",
+      options_.hostname + (options_.protocol == Protocol::kLmtp ? " LMTP" : " ESMTP") + " filterd"}
+      .wire();
+}
+
+std::string ServerSession::take_output() {
+  return std::exchange(output_, {});
+}
+
+void ServerSession::reply(int code, std::string_view status, std::string_view text) {
+  output_ += Reply{code, std::string(status), std::string(text)}.wire();
+}
+
+void ServerSession::error_reply(int code, std::string_view status, std::string_view text) {
+  reply(code, status, text);
+  if (++errors_ >= options_.limits.max_errors) {
+    reply(421, "4.7.0", options_.hostname + " Error: too many errors");
+    state_ = State::kClosed;
+  }
+}
+
+void ServerSession::feed(std::string_view bytes) {
+  if (state_ == State::kClosed) return;
+  if (input_pos_ > 0 && input_pos_ >= input_.size() / 2) {
+    input_.erase(0, input_pos_);
+    input_pos_ = 0;
+  }
+  input_.append(bytes);
+  process();
+}
+
+void ServerSession::process() {
+  while (state_ == State::kCommand || state_ == State::kData) {
+    const char* base = input_.data() + input_pos_;
+    size_t avail = input_.size() - input_pos_;
+    const char* nl = static_cast<const char*>(std::memchr(base, '\n', avail));
+    if (nl == nullptr) {
+      if (state_ == State::kCommand && avail > options_.limits.max_command_line) {
+        if (!skipping_long_line_) error_reply(500, "5.5.2", "Error: line too long");
+        skipping_long_line_ = true;
+        input_pos_ = input_.size();
+      } else if (state_ == State::kData && avail > kMaxBufferedSegment) {
+        // Keep the last byte: it may be the CR of a CRLF split across reads.
+        handle_data_line(std::string_view(base, avail - 1));
+        input_pos_ += avail - 1;
+      }
+      return;
+    }
+    size_t len = static_cast<size_t>(nl - base) + 1;
+    std::string_view segment(base, len);
+    input_pos_ += len;
+    if (state_ == State::kData) {
+      handle_data_line(segment);
+      continue;
+    }
+    if (skipping_long_line_) {  // the tail of an over-long command line
+      skipping_long_line_ = false;
+      continue;
+    }
+    std::string_view line = segment.substr(0, len - 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > options_.limits.max_command_line) {
+      error_reply(500, "5.5.2", "Error: line too long");
+      continue;
+    }
+    handle_command(line);
+  }
+}
+
+// Called with one LF-terminated segment of DATA input, or with a long piece of
+// a line that has no LF yet. Lines end only at CRLF; see the file header.
+void ServerSession::handle_data_line(std::string_view seg) {
+  const bool crlf_end = seg.size() >= 2 && seg.ends_with("\r\n");
+  if (data_at_line_start_) {
+    if (seg == ".\r\n") {
+      end_of_data();
+      return;
+    }
+    if (!seg.empty() && seg.front() == '.') seg.remove_prefix(1);  // RFC 5321 §4.5.2
+  }
+  data_at_line_start_ = crlf_end;
+  data_size_ += seg.size();
+  if (data_size_ > options_.limits.max_message_size) {
+    if (!data_too_big_) {
+      data_too_big_ = true;
+      std::string().swap(txn_.data);
+    }
+    return;
+  }
+  txn_.data.append(seg);
+}
+
+void ServerSession::end_of_data() {
+  if (data_too_big_) {
+    reply(552, "5.3.4", "Error: message file too big");
+    reset_transaction();
+    state_ = State::kCommand;
+    return;
+  }
+  state_ = State::kAwaitingVerdict;
+}
+
+Transaction ServerSession::take_transaction() {
+  Transaction out = std::move(txn_);
+  txn_ = Transaction{};
+  return out;
+}
+
+void ServerSession::finish_data(const std::vector<Reply>& replies) {
+  for (const Reply& r : replies) output_ += r.wire();
+  ++transactions_;
+  reset_transaction();
+  state_ = State::kCommand;
+  process();
+}
+
+void ServerSession::on_timeout() {
+  if (state_ == State::kClosed) return;
+  reply(421, "4.4.2", options_.hostname + " Error: timeout exceeded");
+  state_ = State::kClosed;
+}
+
+void ServerSession::on_shutdown() {
+  if (state_ == State::kClosed) return;
+  reply(421, "4.3.2", options_.hostname + " Service shutting down, closing channel");
+  state_ = State::kClosed;
+}
+
+void ServerSession::reset_transaction() {
+  txn_ = Transaction{};
+  have_mail_ = false;
+  data_too_big_ = false;
+  data_size_ = 0;
+  data_at_line_start_ = true;
+  xforward_ = XForward{};  // XFORWARD_README: attributes last one transaction
+}
+
+void ServerSession::handle_command(std::string_view line) {
+  CommandLine cmd = split_command(line);
+  const std::string& v = cmd.verb;
+  const bool lmtp = options_.protocol == Protocol::kLmtp;
+  if (v == "EHLO" || v == "HELO" || v == "LHLO") {
+    if (lmtp != (v == "LHLO")) {  // RFC 2033 §4.1
+      error_reply(
+          500, "5.5.1",
+          "Error: command not recognized (use " + std::string(lmtp ? "LHLO" : "EHLO") + ")");
+      return;
+    }
+    handle_ehlo(v, cmd.args);
+  } else if (v == "MAIL") {
+    handle_mail(cmd.args);
+  } else if (v == "RCPT") {
+    handle_rcpt(cmd.args);
+  } else if (v == "DATA") {
+    if (!cmd.args.empty()) return error_reply(501, "5.5.4", "Syntax: DATA");
+    handle_data();
+  } else if (v == "RSET") {
+    if (!cmd.args.empty()) return error_reply(501, "5.5.4", "Syntax: RSET");
+    reset_transaction();
+    reply(250, "2.0.0", "Ok");
+  } else if (v == "NOOP") {
+    reply(250, "2.0.0", "Ok");
+  } else if (v == "QUIT") {
+    reply(221, "2.0.0", "Bye");
+    state_ = State::kClosed;
+  } else if (v == "XFORWARD") {
+    handle_xforward(cmd.args);
+  } else if (v == "VRFY") {
+    reply(252, "2.0.0", "Cannot VRFY user, but will accept message");
+  } else if (v == "HELP") {
+    reply(214, "2.0.0", "See RFC 5321");
+  } else if (v == "STARTTLS" || v == "AUTH" || v == "BDAT" || v == "ETRN" || v == "EXPN" ||
+             v == "TURN") {
+    error_reply(502, "5.5.1", "Error: command not implemented");
+  } else {
+    error_reply(500, "5.5.2", "Error: command not recognized");
+  }
+}
+
+void ServerSession::handle_ehlo(std::string_view verb, std::string_view args) {
+  if (args.empty()) return error_reply(501, "5.5.4", "Syntax: " + std::string(verb) + " hostname");
+  reset_transaction();
+  greeted_ = true;
+  if (verb == "HELO") {
+    esmtp_ = false;
+    reply(250, "", options_.hostname);
+    return;
+  }
+  esmtp_ = true;
+  std::string text = options_.hostname;
+  text += "\nPIPELINING\nSIZE " + std::to_string(options_.limits.max_message_size);
+  text += "\n8BITMIME\nENHANCEDSTATUSCODES\nDSN\nSMTPUTF8";
+  if (options_.allow_xforward) text += "\nXFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE";
+  reply(250, "", text);
+}
+
+void ServerSession::handle_mail(std::string_view args) {
+  if (!greeted_) return error_reply(503, "5.5.1", "Error: send HELO/EHLO first");
+  if (have_mail_) return error_reply(503, "5.5.1", "Error: nested MAIL command");
+  auto parsed = parse_path_args(args, "FROM:");
+  if (!parsed) return error_reply(501, parsed.error().status, parsed.error().text);
+  Envelope env;
+  env.sender = std::move(parsed->address);
+  for (auto& [key, value] : parsed->params) {
+    if (key == "SIZE") {
+      unsigned long long n = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || p != value.data() + value.size()) {
+        return error_reply(501, "5.5.4", "Bad SIZE syntax");
+      }
+      if (n > options_.limits.max_message_size) {  // RFC 1870 §6.1
+        return error_reply(552, "5.3.4", "Message size exceeds fixed limit");
+      }
+      env.size = n;
+    } else if (key == "BODY") {
+      std::string b = upper(value);
+      if (b != "7BIT" && b != "8BITMIME") {
+        return error_reply(555, "5.5.4", "Unsupported BODY parameter");
+      }
+      env.body = b;
+    } else if (key == "RET") {
+      std::string r = upper(value);
+      if (r != "FULL" && r != "HDRS") return error_reply(501, "5.5.4", "Bad RET parameter");
+      env.ret = r;
+    } else if (key == "ENVID") {
+      if (value.size() > kMaxEnvidLength || !is_valid_xtext(value)) {
+        return error_reply(501, "5.5.4", "Bad ENVID parameter");
+      }
+      env.envid = value;
+    } else if (key == "SMTPUTF8") {
+      if (!value.empty()) return error_reply(501, "5.5.4", "SMTPUTF8 takes no value");
+      env.smtputf8 = true;
+    } else if (key == "AUTH") {
+      // RFC 4954 §5: accepted and not passed on (we do not authenticate).
+    } else {
+      return error_reply(555, "5.5.4", "Unsupported option: " + key);
+    }
+  }
+  if (has_8bit(env.sender) && !env.smtputf8) {
+    return error_reply(553, "5.6.7", "Non-ASCII sender requires SMTPUTF8");  // RFC 6531 §3.5
+  }
+  env.xforward = xforward_;
+  txn_.envelope = std::move(env);
+  have_mail_ = true;
+  reply(250, "2.1.0", "Ok");
+}
+
+void ServerSession::handle_rcpt(std::string_view args) {
+  if (!have_mail_) return error_reply(503, "5.5.1", "Error: need MAIL command");
+  if (txn_.envelope.recipients.size() >= options_.limits.max_recipients) {
+    return reply(452, "4.5.3", "Error: too many recipients");  // RFC 5321 §4.5.3.1.10
+  }
+  auto parsed = parse_path_args(args, "TO:");
+  if (!parsed) return error_reply(501, parsed.error().status, parsed.error().text);
+  if (parsed->address.empty()) return error_reply(553, "5.1.3", "Error: empty recipient");
+  Recipient rcpt;
+  rcpt.address = std::move(parsed->address);
+  for (auto& [key, value] : parsed->params) {
+    if (key == "NOTIFY") {
+      std::string n = upper(value);
+      if (!valid_notify(n)) return error_reply(501, "5.5.4", "Bad NOTIFY parameter");
+      rcpt.notify = n;
+    } else if (key == "ORCPT") {
+      size_t semi = value.find(';');
+      if (semi == std::string::npos || semi == 0 || value.size() > kMaxOrcptLength ||
+          !is_valid_xtext(std::string_view(value).substr(semi + 1))) {
+        return error_reply(501, "5.5.4", "Bad ORCPT parameter");
+      }
+      rcpt.orcpt = value;
+    } else {
+      return error_reply(555, "5.5.4", "Unsupported option: " + key);
+    }
+  }
+  if (has_8bit(rcpt.address) && !txn_.envelope.smtputf8) {
+    return error_reply(553, "5.6.7", "Non-ASCII recipient requires SMTPUTF8");
+  }
+  txn_.envelope.recipients.push_back(std::move(rcpt));
+  reply(250, "2.1.5", "Ok");
+}
+
+void ServerSession::handle_data() {
+  if (!have_mail_) return error_reply(503, "5.5.1", "Error: need RCPT command");
+  if (txn_.envelope.recipients.empty()) {
+    return error_reply(554, "5.5.1", "Error: no valid recipients");
+  }
+  reply(354, "", "End data with <CR><LF>.<CR><LF>");
+  state_ = State::kData;
+  data_at_line_start_ = true;
+  data_size_ = 0;
+  if (txn_.envelope.size) {
+    txn_.data.reserve(std::min<uint64_t>(*txn_.envelope.size, options_.limits.max_message_size));
+  }
+}
+
+void ServerSession::handle_xforward(std::string_view args) {
+  if (!options_.allow_xforward) return error_reply(502, "5.5.1", "Error: command not implemented");
+  if (!greeted_) return error_reply(503, "5.5.1", "Error: send HELO/EHLO first");
+  if (have_mail_) return error_reply(503, "5.5.1", "Error: MAIL transaction in progress");
+  if (args.empty()) return error_reply(501, "5.5.4", "Syntax: XFORWARD attribute=value...");
+  XForward next = xforward_;
+  while (!args.empty()) {
+    size_t sp = args.find(' ');
+    std::string_view item = args.substr(0, sp);
+    args = sp == std::string_view::npos ? std::string_view() : args.substr(sp + 1);
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos) return error_reply(501, "5.5.4", "Bad XFORWARD syntax");
+    std::string key = upper(item.substr(0, eq));
+    auto value = xtext_decode(item.substr(eq + 1));
+    if (!value) return error_reply(501, "5.5.4", "Bad XFORWARD attribute value");
+    std::string* slot = key == "NAME"     ? &next.name
+                        : key == "ADDR"   ? &next.addr
+                        : key == "PORT"   ? &next.port
+                        : key == "PROTO"  ? &next.proto
+                        : key == "HELO"   ? &next.helo
+                        : key == "IDENT"  ? &next.ident
+                        : key == "SOURCE" ? &next.source
+                                          : nullptr;
+    if (slot == nullptr) return error_reply(501, "5.5.4", "Bad XFORWARD attribute: " + key);
+    *slot = std::move(*value);
+  }
+  xforward_ = std::move(next);
+  reply(250, "2.0.0", "Ok");
+}
+
+}  // namespace filterd::smtp

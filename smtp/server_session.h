@@ -1,0 +1,137 @@
+// server_session.h — the server side of one SMTP or LMTP connection as a
+// state machine fed with bytes. No sockets, no clocks: the caller reads from
+// the network, calls feed(), writes take_output(), and arms its own timers.
+//
+// Protocol stance
+//   * ESMTP per RFC 5321 with PIPELINING (RFC 2920), SIZE (RFC 1870),
+//     8BITMIME (RFC 6152), ENHANCEDSTATUSCODES (RFC 2034), DSN (RFC 3461),
+//     SMTPUTF8 (RFC 6531) and Postfix's XFORWARD. LMTP per RFC 2033.
+//   * Commands end at CRLF; a bare LF is accepted as a command terminator.
+//   * The DATA phase ends only at <CRLF>.<CRLF>. A bare LF or bare CR inside
+//     DATA is message content, never a line end, so "\n.\n" cannot end the
+//     message (no SMTP smuggling). The reinjection client writes such bytes
+//     as CRLF with dot-stuffing, so the next hop cannot be fooled either.
+//   * Every limit is named in SessionLimits; hitting one produces a reply,
+//     never unbounded memory.
+//
+// Flow: after the end of DATA the session holds a Transaction and stops
+// reading input (pipelined commands stay buffered) until finish_data()
+// supplies the replies — one for SMTP, one per accepted recipient for LMTP.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smtp/envelope.h"
+#include "smtp/reply.h"
+
+namespace filterd::smtp {
+
+enum class Protocol { kSmtp, kLmtp };
+
+struct SessionLimits {
+  // RFC 5321 §4.5.3.1.4 allows 512; extensions (XFORWARD, ORCPT) need more.
+  // Postfix's line_length_limit is 2048.
+  size_t max_command_line = 2048;
+  // Message size limit in bytes (Postfix message_size_limit default 10 MB;
+  // a content filter sees mail its MTA accepted, so default higher).
+  uint64_t max_message_size = 50ull << 20;
+  // Postfix smtpd_recipient_limit default.
+  size_t max_recipients = 1000;
+  // Postfix smtpd_hard_error_limit default: disconnect after this many errors.
+  unsigned max_errors = 20;
+  // Bounded input buffering while a verdict is pending (pipelined commands).
+  size_t max_pending_input = 64 * 1024;
+};
+
+struct SessionOptions {
+  Protocol protocol = Protocol::kSmtp;
+  std::string hostname = "localhost";
+  SessionLimits limits;
+  bool allow_xforward = true;
+};
+
+struct Transaction {
+  Envelope envelope;
+  std::string data;  // the message, dot-unstuffed, CRLF line ends as received
+};
+
+class ServerSession {
+ public:
+  enum class State {
+    kCommand,          // reading commands
+    kData,             // reading message content
+    kAwaitingVerdict,  // a Transaction is ready; waiting for finish_data()
+    kClosed,           // QUIT, 421 or too many errors: close after output
+  };
+
+  explicit ServerSession(SessionOptions options);
+
+  // The 220 greeting. Call once, first.
+  std::string greeting() const;
+
+  // Consumes bytes from the client and produces replies (take_output()).
+  // In kAwaitingVerdict the bytes are buffered, not interpreted.
+  void feed(std::string_view bytes);
+
+  // Bytes to send to the client; clears the buffer.
+  std::string take_output();
+
+  State state() const { return state_; }
+  bool closed() const { return state_ == State::kClosed; }
+  // True while a transaction is ready: call take_transaction(), then finish_data().
+  bool transaction_ready() const { return state_ == State::kAwaitingVerdict; }
+
+  // REQUIRES: transaction_ready(). Moves the transaction out.
+  Transaction take_transaction();
+
+  // Completes a transaction. For SMTP `replies` holds one reply; for LMTP one
+  // per accepted recipient in RCPT order. Resets the transaction, then
+  // interprets any buffered pipelined input. REQUIRES: transaction_ready().
+  void finish_data(const std::vector<Reply>& replies);
+
+  // The caller's idle timer fired: "421 4.4.2 ... timeout" and close.
+  void on_timeout();
+
+  // Shutting down: "421 4.3.2 ..." and close.
+  void on_shutdown();
+
+  // For the disconnect log line.
+  unsigned errors() const { return errors_; }
+  unsigned transactions() const { return transactions_; }
+
+ private:
+  void process();
+  void handle_command(std::string_view line);
+  void handle_data_line(std::string_view line_with_crlf);
+  void handle_ehlo(std::string_view verb, std::string_view args);
+  void handle_mail(std::string_view args);
+  void handle_rcpt(std::string_view args);
+  void handle_data();
+  void handle_xforward(std::string_view args);
+  void end_of_data();
+  void reset_transaction();
+  void reply(int code, std::string_view status, std::string_view text);
+  void error_reply(int code, std::string_view status, std::string_view text);
+
+  SessionOptions options_;
+  State state_ = State::kCommand;
+  std::string input_;        // unconsumed input
+  size_t input_pos_ = 0;     // consumed prefix of input_
+  std::string output_;
+  bool greeted_ = false;
+  bool esmtp_ = false;
+  bool have_mail_ = false;
+  bool data_too_big_ = false;
+  bool skipping_long_line_ = false;
+  bool data_at_line_start_ = true;
+  uint64_t data_size_ = 0;
+  unsigned errors_ = 0;
+  unsigned transactions_ = 0;
+  Transaction txn_;
+  XForward xforward_;
+};
+
+}  // namespace filterd::smtp
