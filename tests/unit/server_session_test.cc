@@ -1,0 +1,272 @@
+// Tests of the SMTP/LMTP server state machine, fed with bytes.
+#include "smtp/server_session.h"
+
+#include <gtest/gtest.h>
+
+namespace filterd::smtp {
+namespace {
+
+class SessionTest : public ::testing::Test {
+ protected:
+  explicit SessionTest(Protocol p = Protocol::kSmtp) {
+    SessionOptions o;
+    o.protocol = p;
+    o.hostname = "filter.test";
+    o.limits.max_message_size = 1000;
+    o.limits.max_recipients = 3;
+    o.limits.max_errors = 5;
+    session_ = std::make_unique<ServerSession>(o);
+  }
+  std::string feed(std::string_view bytes) {
+    session_->feed(bytes);
+    return session_->take_output();
+  }
+  // The reply codes in `out`, one per final reply line.
+  static std::vector<int> codes(const std::string& out) {
+    std::vector<int> c;
+    size_t pos = 0;
+    while (pos < out.size()) {
+      size_t nl = out.find("\r\n", pos);
+      if (out[pos + 3] == ' ') c.push_back(std::stoi(out.substr(pos, 3)));
+      pos = nl + 2;
+    }
+    return c;
+  }
+  void start_transaction() {
+    ASSERT_EQ(
+        codes(feed("EHLO mta.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n")),
+        (std::vector<int>{250, 250, 250, 354}));
+  }
+  std::unique_ptr<ServerSession> session_;
+};
+
+TEST_F(SessionTest, GreetingNamesHostAndEsmtp) {
+  EXPECT_EQ(session_->greeting(), "220 filter.test ESMTP filterd\r\n");
+}
+
+TEST_F(SessionTest, EhloAdvertisesTheExtensionsFilterdImplements) {
+  std::string out = feed("EHLO mta.test\r\n");
+  for (const char* ext : {"PIPELINING", "SIZE 1000", "8BITMIME", "ENHANCEDSTATUSCODES", "DSN",
+                          "SMTPUTF8", "XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE"}) {
+    EXPECT_NE(out.find(ext), std::string::npos) << ext;
+  }
+  EXPECT_TRUE(out.ends_with("\r\n"));
+  EXPECT_EQ(codes(out), std::vector<int>{250});
+}
+
+TEST_F(SessionTest, PipelinedEnvelopeGetsOneReplyPerCommandInOrder) {
+  start_transaction();
+  EXPECT_EQ(session_->state(), ServerSession::State::kData);
+}
+
+TEST_F(SessionTest, MessageEndsOnlyAtCrlfDotCrlfAndIsDotUnstuffed) {
+  start_transaction();
+  feed("Subject: hi\r\n\r\n..leading dot\r\nbody\r\n.\r\n");
+  ASSERT_TRUE(session_->transaction_ready());
+  Transaction t = session_->take_transaction();
+  EXPECT_EQ(t.data, "Subject: hi\r\n\r\n.leading dot\r\nbody\r\n");
+  EXPECT_EQ(t.envelope.sender, "a@x.test");
+  ASSERT_EQ(t.envelope.recipients.size(), 1u);
+  EXPECT_EQ(t.envelope.recipients[0].address, "b@y.test");
+}
+
+TEST_F(SessionTest, BareLfDotBareLfDoesNotEndDataSoNoSmuggling) {
+  start_transaction();
+  feed("Subject: x\r\n\r\nhello\n.\nMAIL FROM:<evil@x>\r\nmore\r\n");
+  EXPECT_FALSE(session_->transaction_ready());
+  EXPECT_EQ(session_->state(), ServerSession::State::kData);
+  feed(".\r\n");
+  ASSERT_TRUE(session_->transaction_ready());
+  EXPECT_EQ(session_->take_transaction().data,
+            "Subject: x\r\n\r\nhello\n.\nMAIL FROM:<evil@x>\r\nmore\r\n");
+}
+
+TEST_F(SessionTest, BareCrDotBareCrDoesNotEndData) {
+  start_transaction();
+  feed("a\r.\rb\r\n\r.\r\n");
+  EXPECT_FALSE(session_->transaction_ready());
+  feed(".\r\n");
+  EXPECT_TRUE(session_->transaction_ready());
+}
+
+TEST_F(SessionTest, EndOfDataSplitAcrossReadsIsFound) {
+  start_transaction();
+  for (char c : std::string("line\r\n.\r\n")) feed(std::string_view(&c, 1));
+  ASSERT_TRUE(session_->transaction_ready());
+  EXPECT_EQ(session_->take_transaction().data, "line\r\n");
+}
+
+TEST_F(SessionTest, CommandsPipelinedAfterDataWaitForTheVerdict) {
+  start_transaction();
+  std::string out = feed("x\r\n.\r\nQUIT\r\n");
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(session_->transaction_ready());
+  session_->take_transaction();
+  session_->finish_data({Reply{250, "2.0.0", "Ok: queued as ABC"}});
+  EXPECT_EQ(session_->take_output(), "250 2.0.0 Ok: queued as ABC\r\n221 2.0.0 Bye\r\n");
+  EXPECT_TRUE(session_->closed());
+}
+
+TEST_F(SessionTest, MessageOverSizeLimitIsRefusedWith552AfterData) {
+  start_transaction();
+  std::string big(2000, 'a');
+  std::string out = feed(big + "\r\n.\r\n");
+  EXPECT_EQ(codes(out), std::vector<int>{552});
+  EXPECT_FALSE(session_->transaction_ready());
+  EXPECT_EQ(session_->state(), ServerSession::State::kCommand);
+}
+
+TEST_F(SessionTest, DeclaredSizeOverLimitIsRefusedAtMail) {
+  feed("EHLO x\r\n");
+  EXPECT_EQ(feed("MAIL FROM:<a@b> SIZE=5000\r\n"),
+            "552 5.3.4 Message size exceeds fixed limit\r\n");
+}
+
+TEST_F(SessionTest, RecipientLimitAnswers452) {
+  feed("EHLO x\r\nMAIL FROM:<a@b>\r\n");
+  EXPECT_EQ(codes(feed("RCPT TO:<1@b>\r\nRCPT TO:<2@b>\r\nRCPT TO:<3@b>\r\nRCPT TO:<4@b>\r\n")),
+            (std::vector<int>{250, 250, 250, 452}));
+}
+
+TEST_F(SessionTest, OverlongCommandLineIsRefusedAndSkipped) {
+  feed("EHLO x\r\n");
+  std::string out = feed(std::string(5000, 'A'));
+  EXPECT_EQ(codes(out), std::vector<int>{500});
+  out = feed(std::string(100, 'B') + "\r\nNOOP\r\n");
+  EXPECT_EQ(codes(out), std::vector<int>{250});
+}
+
+TEST_F(SessionTest, TooManyErrorsCloseWith421) {
+  std::string out;
+  for (int i = 0; i < 5; ++i) out += feed("BOGUS\r\n");
+  EXPECT_NE(out.find("421 4.7.0"), std::string::npos);
+  EXPECT_TRUE(session_->closed());
+}
+
+TEST_F(SessionTest, MailBeforeEhloIsRefused) {
+  EXPECT_EQ(codes(feed("MAIL FROM:<a@b>\r\n")), std::vector<int>{503});
+}
+
+TEST_F(SessionTest, DataWithoutRecipientsIsRefused) {
+  feed("EHLO x\r\nMAIL FROM:<a@b>\r\n");
+  EXPECT_EQ(codes(feed("DATA\r\n")), std::vector<int>{554});
+}
+
+TEST_F(SessionTest, NestedMailIsRefused) {
+  feed("EHLO x\r\nMAIL FROM:<a@b>\r\n");
+  EXPECT_EQ(codes(feed("MAIL FROM:<c@d>\r\n")), std::vector<int>{503});
+}
+
+TEST_F(SessionTest, UnknownMailParameterIsRefusedWith555) {
+  feed("EHLO x\r\n");
+  EXPECT_EQ(codes(feed("MAIL FROM:<a@b> FOO=BAR\r\n")), std::vector<int>{555});
+}
+
+TEST_F(SessionTest, DsnParametersAreKeptForTheNextHop) {
+  feed("EHLO x\r\n");
+  feed("MAIL FROM:<a@b> RET=HDRS ENVID=QQ+2B1 BODY=8BITMIME SMTPUTF8\r\n");
+  feed("RCPT TO:<c@d> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;c+40d\r\nDATA\r\nx\r\n.\r\n");
+  ASSERT_TRUE(session_->transaction_ready());
+  Transaction t = session_->take_transaction();
+  EXPECT_EQ(t.envelope.ret, "HDRS");
+  EXPECT_EQ(t.envelope.envid, "QQ+2B1");
+  EXPECT_EQ(t.envelope.body, "8BITMIME");
+  EXPECT_TRUE(t.envelope.smtputf8);
+  EXPECT_EQ(t.envelope.recipients[0].notify, "SUCCESS,FAILURE");
+  EXPECT_EQ(t.envelope.recipients[0].orcpt, "rfc822;c+40d");
+}
+
+TEST_F(SessionTest, BadNotifyIsRefused) {
+  feed("EHLO x\r\nMAIL FROM:<a@b>\r\n");
+  EXPECT_EQ(codes(feed("RCPT TO:<c@d> NOTIFY=NEVER,FAILURE\r\n")), std::vector<int>{501});
+}
+
+TEST_F(SessionTest, NonAsciiAddressNeedsSmtputf8) {
+  feed("EHLO x\r\n");
+  EXPECT_EQ(codes(feed("MAIL FROM:<j\xc3\xb6rg@b>\r\n")), std::vector<int>{553});
+  EXPECT_EQ(codes(feed("MAIL FROM:<j\xc3\xb6rg@b> SMTPUTF8\r\n")), std::vector<int>{250});
+}
+
+TEST_F(SessionTest, NullSenderIsAccepted) {
+  feed("EHLO x\r\n");
+  EXPECT_EQ(codes(feed("MAIL FROM:<>\r\n")), std::vector<int>{250});
+}
+
+TEST_F(SessionTest, XforwardAttributesReachTheEnvelopeAndLastOneTransaction) {
+  feed("EHLO x\r\n");
+  EXPECT_EQ(codes(feed("XFORWARD NAME=client.test ADDR=192.0.2.1 PORT=4711\r\n"
+                       "XFORWARD PROTO=ESMTP HELO=client.test SOURCE=REMOTE IDENT=123\r\n")),
+            (std::vector<int>{250, 250}));
+  feed("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nx\r\n.\r\n");
+  Transaction t = session_->take_transaction();
+  EXPECT_EQ(t.envelope.xforward.name, "client.test");
+  EXPECT_EQ(t.envelope.xforward.addr, "192.0.2.1");
+  EXPECT_EQ(t.envelope.xforward.port, "4711");
+  EXPECT_EQ(t.envelope.xforward.proto, "ESMTP");
+  EXPECT_EQ(t.envelope.xforward.source, "REMOTE");
+  session_->finish_data({Reply{250, "2.0.0", "Ok"}});
+  feed("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nx\r\n.\r\n");
+  EXPECT_TRUE(session_->take_transaction().envelope.xforward.empty());
+}
+
+TEST_F(SessionTest, XforwardUnknownAttributeOrInsideTransactionIsRefused) {
+  feed("EHLO x\r\n");
+  EXPECT_EQ(codes(feed("XFORWARD COLOR=red\r\n")), std::vector<int>{501});
+  feed("MAIL FROM:<a@b>\r\n");
+  EXPECT_EQ(codes(feed("XFORWARD NAME=x\r\n")), std::vector<int>{503});
+}
+
+TEST_F(SessionTest, BareLfTerminatesCommands) {
+  EXPECT_EQ(codes(feed("EHLO x\nNOOP\n")), (std::vector<int>{250, 250}));
+}
+
+TEST_F(SessionTest, RsetClearsTheTransaction) {
+  feed("EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
+  EXPECT_EQ(codes(feed("RSET\r\nDATA\r\n")), (std::vector<int>{250, 503}));
+}
+
+TEST_F(SessionTest, TimeoutAnswers421AndCloses) {
+  session_->on_timeout();
+  EXPECT_EQ(session_->take_output(), "421 4.4.2 filter.test Error: timeout exceeded\r\n");
+  EXPECT_TRUE(session_->closed());
+}
+
+TEST_F(SessionTest, UnimplementedCommandsAnswer502) {
+  feed("EHLO x\r\n");
+  EXPECT_EQ(codes(feed("STARTTLS\r\nAUTH PLAIN\r\nBDAT 10\r\n")),
+            (std::vector<int>{502, 502, 502}));
+}
+
+TEST_F(SessionTest, LongDataLineWithoutNewlineIsConsumedIncrementally) {
+  SessionOptions o;
+  o.limits.max_message_size = 10 << 20;
+  ServerSession s(o);
+  s.feed("EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
+  std::string line(1 << 20, 'x');
+  s.feed(line);
+  s.feed(line);
+  s.feed("\r\n.\r\n");
+  ASSERT_TRUE(s.transaction_ready());
+  EXPECT_EQ(s.take_transaction().data.size(), 2u * (1 << 20) + 2);
+}
+
+class LmtpSessionTest : public SessionTest {
+ protected:
+  LmtpSessionTest() : SessionTest(Protocol::kLmtp) {}
+};
+
+TEST_F(LmtpSessionTest, LhloIsRequiredAndEhloRefused) {
+  EXPECT_EQ(codes(feed("EHLO x\r\n")), std::vector<int>{500});
+  EXPECT_EQ(codes(feed("LHLO x\r\n")), std::vector<int>{250});
+}
+
+TEST_F(LmtpSessionTest, OneReplyPerRecipientAfterData) {
+  feed("LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\nDATA\r\nx\r\n.\r\n");
+  ASSERT_TRUE(session_->transaction_ready());
+  session_->take_transaction();
+  session_->finish_data({Reply{250, "2.0.0", "Ok"}, Reply{452, "4.2.2", "Mailbox full"}});
+  EXPECT_EQ(codes(session_->take_output()), (std::vector<int>{250, 452}));
+}
+
+}  // namespace
+}  // namespace filterd::smtp
