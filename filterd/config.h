@@ -60,6 +60,10 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts);
 // line, sorted (like `postconf -n`).
 std::string non_default_settings(const LoadOptions& opts);
 
+// Every option as a commented-out "#key = default" line under its help
+// text: the body of etc/filterd.conf (`filterd --print-defaults`).
+std::string default_config_file();
+
 // Every option, its default and its help text (for --help and the docs).
 std::string describe_options();
 

@@ -28,7 +28,7 @@ using filterd::Config;
 constexpr const char* kUsage =
     "usage: filterd [--config FILE] [--key=value ...]\n"
     "       filterd [--config FILE] --check-config | --print-config\n"
-    "       filterd --help | --version\n";
+    "       filterd --print-defaults | --help | --version\n";
 // Once SIGTERM arrives, transactions in progress get this long to finish.
 constexpr auto kShutdownGrace = std::chrono::seconds(30);
 
@@ -134,6 +134,9 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "--version") {
       std::cout << "filterd 0.1.0\n";
+      return 0;
+    } else if (a == "--print-defaults") {
+      std::cout << filterd::default_config_file();
       return 0;
     } else if (a == "--check-config") {
       check = true;

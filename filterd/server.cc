@@ -1,6 +1,8 @@
 // server.cc — see server.h.
 #include "filterd/server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 
 #include "smtp/deadline.h"
@@ -57,6 +59,10 @@ asio::awaitable<void> Server::accept_loop(size_t index) {
       spdlog::warn("connection limit {} reached, refused {}", config_.max_connections,
                    smtp::peer_name(*refused));
       continue;
+    }
+    if (!config_.listen[index].is_unix()) {
+      // Replies are small and each one is awaited by the MTA.
+      sock.set_option(asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_NODELAY>(true), ec);
     }
     asio::co_spawn(io_, serve(std::move(sock), protocol), asio::detached);
   }

@@ -88,3 +88,23 @@ TEST_F(ConfigTest, PrintConfigShowsOnlyNonDefaults) {
 
 }  // namespace
 }  // namespace filterd
+
+namespace filterd {
+namespace {
+
+TEST(ConfigDocs, EtcFilterdConfListsEveryOptionWithItsDefault) {
+  std::ifstream in(std::string(FILTERD_SOURCE_DIR) + "/etc/filterd.conf");
+  ASSERT_TRUE(in);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::string body = default_config_file();
+  EXPECT_NE(text.find(body), std::string::npos)
+      << "etc/filterd.conf is out of date: regenerate it with filterd --print-defaults";
+}
+
+TEST(ConfigDocs, SampleConfigIsValid) {
+  auto c = load_config({std::string(FILTERD_SOURCE_DIR) + "/etc/filterd.conf", {}});
+  EXPECT_TRUE(c) << c.error();
+}
+
+}  // namespace
+}  // namespace filterd

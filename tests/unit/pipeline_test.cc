@@ -1,0 +1,293 @@
+// End-to-end tests of filterd's pipeline in one process: an SMTP/LMTP
+// client talks to the real Server + Processor, which scans with a scripted
+// scanner and reinjects into a scripted next hop. Checks the one rule:
+// 250 only after the next hop accepted (or a deliberate drop), 4xx on doubt.
+#include <gtest/gtest.h>
+
+#include <boost/asio/thread_pool.hpp>
+#include <thread>
+
+#include "filterd/config.h"
+#include "filterd/processor.h"
+#include "filterd/server.h"
+#include "smtp/reply_parser.h"
+#include "tests/unit/fake_next_hop.h"
+
+namespace filterd {
+namespace {
+namespace asio = boost::asio;
+using filterd::testing::FakeNextHop;
+
+// "EICAR" in the data is a virus, "SCANFAIL" makes the scan fail.
+class ScriptedScanner : public scanners::VirusScanner {
+ public:
+  std::expected<scanners::VirusScanResult, scanners::ScanError> scan(std::string_view data,
+                                                                     std::string_view) override {
+    if (data.find("SCANFAIL") != std::string_view::npos) {
+      return std::unexpected(scanners::ScanError{scanners::ScanError::Kind::kUnavailable, "down"});
+    }
+    scanners::VirusScanResult r;
+    if (data.find("EICAR") != std::string_view::npos) r.viruses.push_back("Eicar-Test-Signature");
+    return r;
+  }
+  std::expected<void, scanners::ScanError> reload() override { return {}; }
+  std::string describe() const override { return "scripted"; }
+};
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A running filterd (server + processor) on its own threads.
+class Filterd {
+ public:
+  Filterd(const std::string& forward, std::vector<std::string> extra = {}, bool lmtp = false) {
+    port_ = free_port();
+    extra.push_back(std::string("--listen=") + (lmtp ? "lmtp" : "smtp") +
+                    ":127.0.0.1:" + std::to_string(port_));
+    extra.push_back("--forward=" + forward);
+    extra.push_back("--myhostname=filter.test");
+    extra.push_back("--workers=2");
+    auto c = load_config({"", extra});
+    if (!c) throw std::runtime_error(c.error());
+    config_ = *c;
+    processor_ = std::make_unique<Processor>(config_, scanner_, pool_);
+    server_ = std::make_unique<Server>(io_, config_, *processor_);
+    server_->bind();
+    server_->start();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Filterd() {
+    io_.stop();
+    thread_.join();
+    pool_.join();
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  uint16_t port_;
+  Config config_;
+  ScriptedScanner scanner_;
+  asio::io_context io_;
+  asio::thread_pool pool_{2};
+  std::unique_ptr<Processor> processor_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+// A blocking SMTP client: sends lines, returns the replies' codes+text.
+class Client {
+ public:
+  explicit Client(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      throw std::runtime_error("connect");
+    }
+  }
+  ~Client() { ::close(fd_); }
+  smtp::Reply read() {
+    while (!parser_.has_reply()) {
+      char buf[4096];
+      ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0) return smtp::Reply{0, "", "EOF"};
+      EXPECT_TRUE(parser_.feed(std::string_view(buf, n)));
+    }
+    return parser_.pop();
+  }
+  void send(const std::string& s) {
+    ASSERT_EQ(::write(fd_, s.data(), s.size()), ssize_t(s.size()));
+  }
+  // Runs a whole transaction; returns the replies after the data.
+  std::vector<smtp::Reply> transaction(const std::string& from, std::vector<std::string> rcpts,
+                                       const std::string& data, size_t n_final = 1,
+                                       bool lmtp = false) {
+    read();  // greeting
+    send(std::string(lmtp ? "LHLO" : "EHLO") + " mta.test\r\n");
+    read();
+    send("MAIL FROM:<" + from + ">\r\n");
+    EXPECT_EQ(read().code, 250);
+    for (auto& r : rcpts) {
+      send("RCPT TO:<" + r + ">\r\n");
+      EXPECT_EQ(read().code, 250);
+    }
+    send("DATA\r\n");
+    EXPECT_EQ(read().code, 354);
+    send(data + ".\r\n");
+    std::vector<smtp::Reply> out;
+    for (size_t i = 0; i < n_final; ++i) out.push_back(read());
+    send("QUIT\r\n");
+    return out;
+  }
+
+ private:
+  int fd_;
+  smtp::ReplyParser parser_;
+};
+
+const std::string kClean =
+    "From: alice@a.test\r\nTo: bob@b.test\r\nSubject: hello\r\nMessage-ID: <m1@a.test>\r\n\r\n"
+    "Body line\r\n..starts with a dot\r\n";
+const std::string kVirus = "From: alice@a.test\r\nSubject: v\r\n\r\nEICAR attached\r\n";
+
+TEST(Pipeline, CleanMailIsForwardedWithHeaderAndOtherwiseByteIdentical) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint());
+  Client c(f.port());
+  auto r = c.transaction("alice@a.test", {"bob@b.test"}, kClean);
+  EXPECT_EQ(r[0].code, 250);
+  EXPECT_NE(r[0].text.find("FAKE123"), std::string::npos) << "the next hop's reply is passed on";
+  auto got = hop.messages();
+  ASSERT_EQ(got.size(), 1u);
+  std::string unstuffed = kClean;
+  unstuffed.replace(unstuffed.find("..starts"), 2, ".");  // the client sent it dot-stuffed
+  EXPECT_EQ(got[0].data, "X-Virus-Scanned: filterd at filter.test\r\n" + unstuffed);
+}
+
+TEST(Pipeline, NextHopTemporaryFailureBecomes4xx) {
+  FakeNextHop hop;
+  hop.data_reply = "452 4.3.1 insufficient storage";
+  Filterd f(hop.endpoint());
+  Client c(f.port());
+  EXPECT_EQ(c.transaction("alice@a.test", {"bob@b.test"}, kClean)[0].code, 452);
+}
+
+TEST(Pipeline, NextHopPermanentFailureBecomes5xx) {
+  FakeNextHop hop;
+  hop.data_reply = "554 5.7.1 no thanks";
+  Filterd f(hop.endpoint());
+  Client c(f.port());
+  EXPECT_EQ(c.transaction("alice@a.test", {"bob@b.test"}, kClean)[0].code, 554);
+}
+
+TEST(Pipeline, UnreachableNextHopBecomes451) {
+  uint16_t dead = free_port();
+  Filterd f("smtp:127.0.0.1:" + std::to_string(dead));
+  Client c(f.port());
+  auto r = c.transaction("alice@a.test", {"bob@b.test"}, kClean);
+  EXPECT_EQ(r[0].code, 451);
+  EXPECT_EQ(r[0].status, "4.4.1");
+}
+
+TEST(Pipeline, DeferredRecipientTempfailsTheWholeSmtpMessageAndDeliversNothing) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint());
+  Client c(f.port());
+  EXPECT_EQ(c.transaction("alice@a.test", {"bob@b.test", "temp@b.test"}, kClean)[0].code, 451);
+  EXPECT_TRUE(hop.messages().empty());
+}
+
+TEST(Pipeline, RefusedRecipientIsReportedByDsnAndTheRestDelivered) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint());
+  Client c(f.port());
+  EXPECT_EQ(c.transaction("alice@a.test", {"bob@b.test", "perm@b.test"}, kClean)[0].code, 250);
+  auto got = hop.messages();
+  ASSERT_EQ(got.size(), 2u);  // the message, then the DSN to alice
+  EXPECT_TRUE(got[1].mail_from.starts_with("MAIL FROM:<>")) << got[1].mail_from;
+  EXPECT_NE(got[1].rcpts[0].find("<alice@a.test>"), std::string::npos);
+  EXPECT_NE(got[1].data.find("Final-Recipient: rfc822; perm@b.test"), std::string::npos);
+}
+
+TEST(Pipeline, VirusIsDiscardedByDefault) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint());
+  Client c(f.port());
+  auto r = c.transaction("alice@a.test", {"bob@b.test"}, kVirus);
+  EXPECT_EQ(r[0].code, 250);
+  EXPECT_NE(r[0].text.find("discarded"), std::string::npos);
+  EXPECT_TRUE(hop.messages().empty());
+}
+
+TEST(Pipeline, VirusWithRejectDestinyAnswers554NamingTheVirus) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint(), {"--final_virus_destiny=D_REJECT"});
+  Client c(f.port());
+  auto r = c.transaction("alice@a.test", {"bob@b.test"}, kVirus);
+  EXPECT_EQ(r[0].code, 554);
+  EXPECT_EQ(r[0].status, "5.7.0");
+  EXPECT_NE(r[0].text.find("Eicar-Test-Signature"), std::string::npos);
+  EXPECT_TRUE(hop.messages().empty());
+}
+
+TEST(Pipeline, VirusWithBounceDestinySendsDsnToSenderWithHeadersOnly) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint(), {"--final_virus_destiny=D_BOUNCE"});
+  Client c(f.port());
+  EXPECT_EQ(c.transaction("alice@a.test", {"bob@b.test"}, kVirus)[0].code, 250);
+  auto got = hop.messages();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0].rcpts[0].find("<alice@a.test>"), std::string::npos);
+  EXPECT_NE(got[0].data.find("report-type=delivery-status"), std::string::npos);
+  EXPECT_NE(got[0].data.find("Subject: v"), std::string::npos);
+  EXPECT_EQ(got[0].data.find("EICAR attached"), std::string::npos) << "no body in the DSN";
+}
+
+TEST(Pipeline, BounceForNullSenderSendsNothing) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint(), {"--final_virus_destiny=D_BOUNCE"});
+  Client c(f.port());
+  EXPECT_EQ(c.transaction("", {"bob@b.test"}, kVirus)[0].code, 250);
+  EXPECT_TRUE(hop.messages().empty());
+}
+
+TEST(Pipeline, BounceThatCannotBeSentIsATempfail) {
+  FakeNextHop hop;
+  hop.data_reply = "451 4.3.0 busy";
+  Filterd f(hop.endpoint(), {"--final_virus_destiny=D_BOUNCE"});
+  Client c(f.port());
+  EXPECT_EQ(c.transaction("alice@a.test", {"bob@b.test"}, kVirus)[0].code, 451);
+}
+
+TEST(Pipeline, ScannerFailureIsATempfailNeverASilentPass) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint());
+  Client c(f.port());
+  auto r = c.transaction("alice@a.test", {"bob@b.test"}, kClean + "SCANFAIL\r\n");
+  EXPECT_EQ(r[0].code, 451);
+  EXPECT_TRUE(hop.messages().empty());
+}
+
+TEST(Pipeline, ScannerFailureWithPassDestinyDelivers) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint(), {"--scanner_failure_destiny=D_PASS"});
+  Client c(f.port());
+  EXPECT_EQ(c.transaction("alice@a.test", {"bob@b.test"}, kClean + "SCANFAIL\r\n")[0].code, 250);
+  EXPECT_EQ(hop.messages().size(), 1u);
+}
+
+TEST(Pipeline, LmtpInputGetsOneReplyPerRecipient) {
+  FakeNextHop hop(/*lmtp=*/true);
+  Filterd f(hop.endpoint(), {}, /*lmtp=*/true);
+  Client c(f.port());
+  auto r = c.transaction("alice@a.test", {"bob@b.test", "lmtpfail@b.test", "perm@b.test"}, kClean,
+                         3, /*lmtp=*/true);
+  EXPECT_EQ(r[0].code, 250);
+  EXPECT_EQ(r[1].code, 452);
+  EXPECT_EQ(r[2].code, 550);
+}
+
+TEST(Pipeline, ConnectionLimitAnswers421) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint(), {"--max_connections=1"});
+  Client first(f.port());
+  EXPECT_EQ(first.read().code, 220);
+  Client second(f.port());
+  smtp::Reply r = second.read();
+  EXPECT_EQ(r.code, 421);
+  EXPECT_EQ(r.status, "4.3.2");
+}
+
+}  // namespace
+}  // namespace filterd
