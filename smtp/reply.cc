@@ -19,7 +19,8 @@ std::string Reply::wire() const {
       out += status;
       if (!line.empty()) out += ' ';
     }
-    out += line;
+    // Texts may quote client input: no control character reaches the wire.
+    for (char c : line) out += static_cast<unsigned char>(c) < 32 || c == 127 ? '?' : c;
     out += "\r\n";
   } while (!rest.empty());
   return out;

@@ -216,6 +216,14 @@ TEST_F(SessionTest, XforwardUnknownAttributeOrInsideTransactionIsRefused) {
   EXPECT_EQ(codes(feed("XFORWARD NAME=x\r\n")), std::vector<int>{503});
 }
 
+// Found by fuzz_server_session: a CR inside a command was echoed into the
+// reply text and broke the reply's framing.
+TEST_F(SessionTest, ClientBytesEchoedInRepliesCannotBreakReplyFraming) {
+  feed("EHLO x\r\n");
+  std::string out = feed("XFORWARD NA\rE=a\r\n");
+  EXPECT_EQ(out, "501 5.5.4 Bad XFORWARD attribute: NA?E\r\n");
+}
+
 TEST_F(SessionTest, BareLfTerminatesCommands) {
   EXPECT_EQ(codes(feed("EHLO x\nNOOP\n")), (std::vector<int>{250, 250}));
 }

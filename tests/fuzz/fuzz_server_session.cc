@@ -1,0 +1,53 @@
+// Fuzz target: the SMTP/LMTP server session fed with arbitrary client bytes
+// in arbitrary chunks. Invariants: no crash, bounded buffering, and every
+// reply line is "ddd" + " " or "-" + text + CRLF.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "smtp/server_session.h"
+
+namespace {
+
+void check_replies(const std::string& out) {
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t nl = out.find("\r\n", pos);
+    if (nl == std::string::npos || nl - pos < 4) std::abort();
+    for (size_t i = pos; i < pos + 3; ++i) {
+      if (out[i] < '0' || out[i] > '9') std::abort();
+    }
+    if (out[pos + 3] != ' ' && out[pos + 3] != '-') std::abort();
+    for (size_t i = pos; i < nl; ++i) {
+      if (out[i] == '\r' || out[i] == '\n') std::abort();
+    }
+    pos = nl + 2;
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  using namespace filterd::smtp;
+  SessionOptions o;
+  o.protocol = (data[0] & 1) ? Protocol::kLmtp : Protocol::kSmtp;
+  o.limits.max_message_size = 64 * 1024;
+  o.limits.max_recipients = 8;
+  ServerSession s(o);
+  std::string in(reinterpret_cast<const char*>(data) + 1, size - 1);
+  size_t chunk = 1 + data[0] % 61;
+  for (size_t pos = 0; pos < in.size() && !s.closed(); pos += chunk) {
+    s.feed(std::string_view(in).substr(pos, chunk));
+    while (s.transaction_ready()) {
+      Transaction t = s.take_transaction();
+      if (t.data.size() > o.limits.max_message_size) std::abort();
+      if (t.envelope.recipients.empty() || t.envelope.recipients.size() > 8) std::abort();
+      std::vector<Reply> replies(o.protocol == Protocol::kLmtp ? t.envelope.recipients.size() : 1,
+                                 Reply{250, "2.0.0", "Ok"});
+      s.finish_data(replies);
+    }
+    check_replies(s.take_output());
+  }
+  return 0;
+}
