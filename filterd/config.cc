@@ -2,9 +2,11 @@
 // the file is read line by line here so that errors can name the line.
 #include "filterd/config.h"
 
+#include <grp.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -24,6 +26,11 @@ po::options_description option_table() {
     ("listen", po::value<std::vector<std::string>>()->composing(),
      "where the MTA hands mail in: smtp:HOST:PORT, lmtp:HOST:PORT or lmtp:unix:PATH "
      "(repeatable; default smtp:127.0.0.1:10024, the amavis port)")
+    ("unix_socket_mode", po::value<std::string>()->default_value("0660"),
+     "permissions of unix-domain listen sockets, octal (amavis $unix_socket_mode)")
+    ("unix_socket_group", po::value<std::string>()->default_value(""),
+     "group of unix-domain listen sockets, e.g. postfix so that Postfix's lmtp client "
+     "can connect (default: filterd's own group)")
     ("forward", po::value<std::string>()->default_value("smtp:127.0.0.1:10025"),
      "next hop for passed mail and DSNs (Postfix's reinjection smtpd)")
     ("myhostname", po::value<std::string>()->default_value(""),
@@ -202,6 +209,19 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
     if (!ep) return bad("listen", ep.error());
     c.listen.push_back(*ep);
   }
+  {
+    const std::string mode = str("unix_socket_mode");
+    char* end = nullptr;
+    unsigned long m = std::strtoul(mode.c_str(), &end, 8);
+    if (mode.empty() || *end != '\0' || m > 0777) {
+      return bad("unix_socket_mode", "expected an octal mode such as 0660");
+    }
+    c.unix_socket_mode = static_cast<unsigned>(m);
+  }
+  c.unix_socket_group = str("unix_socket_group");
+  if (!c.unix_socket_group.empty() && getgrnam(c.unix_socket_group.c_str()) == nullptr) {
+    return bad("unix_socket_group", "unknown group '" + c.unix_socket_group + "'");
+  }
   auto fwd = smtp::parse_endpoint(str("forward"));
   if (!fwd) return bad("forward", fwd.error());
   c.forward = *fwd;
@@ -318,9 +338,12 @@ std::string default_config_file() {
     boost::any def;
     std::string value;
     if (opt->semantic()->apply_default(def)) {
-      if (auto* sv = boost::any_cast<std::string>(&def)) value = *sv;
-      else if (auto* u = boost::any_cast<unsigned>(&def)) value = std::to_string(*u);
-      else if (auto* b = boost::any_cast<unsigned long long>(&def)) value = std::to_string(*b);
+      if (auto* sv = boost::any_cast<std::string>(&def))
+        value = *sv;
+      else if (auto* u = boost::any_cast<unsigned>(&def))
+        value = std::to_string(*u);
+      else if (auto* b = boost::any_cast<unsigned long long>(&def))
+        value = std::to_string(*b);
     } else if (opt->long_name() == "listen") {
       value = "smtp:127.0.0.1:10024";
     }

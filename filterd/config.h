@@ -22,6 +22,8 @@ namespace filterd {
 
 struct Config {
   std::vector<smtp::Endpoint> listen;  // where the MTA hands us mail
+  unsigned unix_socket_mode = 0660;    // for unix-domain listeners
+  std::string unix_socket_group;       // empty: our own group
   smtp::Endpoint forward;              // where passed mail goes
   std::string myhostname;
   std::string x_virus_scanned;  // the header value, "$myhostname" expanded

@@ -1,9 +1,12 @@
 // server.cc — see server.h.
 #include "filterd/server.h"
 
+#include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "smtp/deadline.h"
 #include "smtp/server_session.h"
@@ -17,7 +20,23 @@ Server::Server(asio::io_context& io, const Config& config, Processor& processor)
 void Server::bind() {
   for (const auto& ep : config_.listen) {
     acceptors_.push_back(smtp::listen_on(io_.get_executor(), ep));
+    if (ep.is_unix()) set_socket_access(ep.unix_path);
     spdlog::info("listening on {}", ep.str());
+  }
+}
+
+// The MTA's client (Postfix's lmtp runs as user postfix) must be able to
+// connect: mode and group from config, like amavis's $unix_socket_mode.
+void Server::set_socket_access(const std::string& path) {
+  if (!config_.unix_socket_group.empty()) {
+    group* g = getgrnam(config_.unix_socket_group.c_str());
+    if (g == nullptr || chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
+      throw boost::system::system_error(errno, boost::system::system_category(),
+                                        "chgrp " + path + " " + config_.unix_socket_group);
+    }
+  }
+  if (chmod(path.c_str(), config_.unix_socket_mode) != 0) {
+    throw boost::system::system_error(errno, boost::system::system_category(), "chmod " + path);
   }
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "filterd/config.h"
@@ -33,6 +34,7 @@ class Server {
   unsigned active_connections() const { return active_; }
 
  private:
+  void set_socket_access(const std::string& path);
   boost::asio::awaitable<void> accept_loop(size_t index);
   boost::asio::awaitable<void> serve(smtp::Socket socket, smtp::Protocol protocol);
   boost::asio::awaitable<bool> write_all(smtp::GuardedSocket& conn, std::string out);
