@@ -5,9 +5,9 @@
 // takes a reference for the duration of the scan, reload() builds a new one
 // and swaps it in; the last scan on the old engine frees it.
 //
-// Diagnostics: libclamav's own messages go to spdlog with the scan's label;
-// reloads are logged here. Scan errors are returned, the caller logs them
-// with the message id. Nothing from the scanned data is logged.
+// Diagnostics: libclamav's own messages go to spdlog with the scan's label.
+// Load and scan errors are returned; the caller logs them with its context
+// (the message id). Nothing from the scanned data is logged.
 #include "scanners/clamav_engine.h"
 
 #include <clamav.h>
@@ -212,17 +212,9 @@ class ClamavEngine final : public VirusScanner {
         ScanError{kind_of_scan_error(rc), std::string("libclamav: ") + cl_strerror(rc)});
   }
 
+  // Compiles a new engine from db_dir_ and puts it in service. Failures
+  // are returned, not logged: the caller logs them with its context.
   std::expected<void, ScanError> reload() override {
-    auto loaded = load();
-    if (!loaded) {
-      spdlog::error("clamav: reload from {} failed, previous engine stays: {}", db_dir_,
-                    loaded.error().message);
-    }
-    return loaded;
-  }
-
-  // Compiles a new engine from db_dir_ and puts it in service.
-  std::expected<void, ScanError> load() {
     std::lock_guard loading(load_mu_);
     // The snapshot is taken before loading, so a file that changes while
     // the engine compiles is seen as a change by the next poll.
@@ -239,7 +231,7 @@ class ClamavEngine final : public VirusScanner {
       std::lock_guard lock(stat_mu_);
       stat_ = std::move(stat);
     }
-    spdlog::info("clamav: loaded {} signatures from {}", (*engine)->signatures(), db_dir_);
+    spdlog::debug("clamav: loaded {} signatures from {}", (*engine)->signatures(), db_dir_);
     return {};
   }
 
@@ -278,7 +270,7 @@ std::expected<std::unique_ptr<VirusScanner>, ScanError> make_clamav_engine(std::
                                                                            ClamavLimits limits) {
   if (auto init = init_libclamav_once(); !init) return std::unexpected(init.error());
   auto scanner = std::make_unique<ClamavEngine>(std::move(db_dir), limits);
-  if (auto loaded = scanner->load(); !loaded) return std::unexpected(loaded.error());
+  if (auto loaded = scanner->reload(); !loaded) return std::unexpected(loaded.error());
   return scanner;
 }
 

@@ -431,7 +431,7 @@ std::expected<std::unique_ptr<VirusScanner>, ScanError> make_clamd_scanner(
   auto version = short_command(*endpoints, "zVERSION", timeout);
   if (!version) return in_context(version.error());
   std::string described = version->empty() ? "ClamAV" : printable(*version);
-  spdlog::info("clamd at {}: {}", socket_spec, described);
+  spdlog::debug("clamd at {}: {}", socket_spec, described);
   return std::make_unique<ClamdScanner>(std::move(socket_spec), std::move(*endpoints), timeout,
                                         std::move(described));
 }
