@@ -130,6 +130,7 @@ asio::awaitable<void> Server::serve(smtp::Socket socket, smtp::Protocol protocol
         spdlog::info("timeout after {} from {}",
                      session.state() == smtp::ServerSession::State::kData ? "DATA" : "command",
                      client.peer);
+        session.on_timeout();  // 421 4.4.2, written below
       }
       break;  // a lost connection mid-transaction: we never said 250, the MTA retries
     }

@@ -3,7 +3,9 @@
 // comes first; everything else includes this header instead of Asio's.
 #pragma once
 
-#include <utility>
+// clang-format off
+#include <utility>  // first: see above
+// clang-format on
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/basic_socket_acceptor.hpp>

@@ -83,6 +83,11 @@ class Conversation {
       : hop_(hop), env_(env), opt_(opt) {
     result_.recipients.resize(env.recipients.size());
   }
+  ~Conversation() {
+    if (conn_) conn_->close();
+  }
+  Conversation(const Conversation&) = delete;
+  Conversation& operator=(const Conversation&) = delete;
 
   asio::awaitable<DeliveryResult> run(std::string_view prefix, std::string_view message);
 

@@ -12,12 +12,12 @@
 // getting a duplicate.
 #pragma once
 
-#include "smtp/asio.h"
 #include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "smtp/asio.h"
 #include "smtp/endpoint.h"
 #include "smtp/envelope.h"
 #include "smtp/reply.h"

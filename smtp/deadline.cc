@@ -15,20 +15,25 @@ GuardedSocket::GuardedSocket(Socket socket)
 }
 
 void GuardedSocket::arm() {
+  armed_ = true;
   timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
+    self->armed_ = false;
     if (self->closed_) return;
     if (self->timer_.expiry() <= std::chrono::steady_clock::now()) {
+      // Cancel rather than close: the owner may still say goodbye
+      // ("421 4.4.2 timeout") under a fresh deadline before closing.
       self->timed_out_ = true;
       boost::system::error_code ignored;
-      self->socket_.close(ignored);
-      return;
+      self->socket_.cancel(ignored);
+      return;  // re-armed by the next expires_after()
     }
     self->arm();  // the deadline moved; wait for the new one
   });
 }
 
 void GuardedSocket::expires_after(std::chrono::steady_clock::duration d) {
-  timer_.expires_after(d);  // cancels the pending wait, which re-arms
+  timer_.expires_after(d);  // cancels a pending wait, whose handler re-arms
+  if (!armed_ && !closed_) arm();
 }
 
 void GuardedSocket::close() {

@@ -1,14 +1,15 @@
-// deadline.h — a socket with a deadline: when the deadline passes, the
-// socket is closed, so whatever read or write is pending fails. This is how
+// deadline.h — a socket with a deadline: when the deadline passes, every
+// pending operation on the socket is cancelled and fails; the socket stays
+// open so the owner can still send a last reply under a new deadline. This is how
 // every network wait in filterd gets its timeout (RFC 5321 §4.5.3.2 times).
 //
 // Thread safety: all members must be used from the socket's executor.
 #pragma once
 
-#include "smtp/asio.h"
 #include <chrono>
 #include <memory>
 
+#include "smtp/asio.h"
 #include "smtp/endpoint.h"
 
 namespace filterd::smtp {
@@ -21,9 +22,10 @@ class GuardedSocket : public std::enable_shared_from_this<GuardedSocket> {
   Socket& socket() { return socket_; }
   // Sets the deadline to now + d. Call before each network wait.
   void expires_after(std::chrono::steady_clock::duration d);
-  // True once the deadline closed the socket.
+  // True once a deadline passed (stays true).
   bool timed_out() const { return timed_out_; }
-  // Stops the watchdog and closes the socket.
+  // Stops the watchdog and closes the socket. Owners must call it (the
+  // watchdog keeps the object alive while a deadline is armed).
   void close();
 
  private:
@@ -33,6 +35,7 @@ class GuardedSocket : public std::enable_shared_from_this<GuardedSocket> {
   Socket socket_;
   boost::asio::steady_timer timer_;
   bool timed_out_ = false;
+  bool armed_ = false;
   bool closed_ = false;
 };
 

@@ -3,20 +3,20 @@
 // plus Asio helpers to listen on and connect to them.
 #pragma once
 
-#include "smtp/asio.h"
 #include <chrono>
 #include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
 
+#include "smtp/asio.h"
 #include "smtp/server_session.h"
 
 namespace filterd::smtp {
 
 struct Endpoint {
   Protocol protocol = Protocol::kSmtp;
-  std::string host;       // IP literal or name; empty for unix sockets
+  std::string host;  // IP literal or name; empty for unix sockets
   uint16_t port = 0;
   std::string unix_path;  // set for unix-domain sockets
 

@@ -29,11 +29,11 @@ struct Recipient {
 };
 
 struct Envelope {
-  std::string sender;           // without angle brackets; empty = null sender
-  std::string ret;              // RFC 3461 RET: "FULL", "HDRS" or empty
-  std::string envid;            // RFC 3461 ENVID, still xtext, or empty
-  std::string body;             // "7BIT", "8BITMIME" or empty
-  bool smtputf8 = false;        // RFC 6531
+  std::string sender;                      // without angle brackets; empty = null sender
+  std::string ret;                         // RFC 3461 RET: "FULL", "HDRS" or empty
+  std::string envid;                       // RFC 3461 ENVID, still xtext, or empty
+  std::string body;                        // "7BIT", "8BITMIME" or empty
+  bool smtputf8 = false;                   // RFC 6531
   std::optional<unsigned long long> size;  // SIZE= as declared, if any
   std::vector<Recipient> recipients;
   XForward xforward;

@@ -8,9 +8,9 @@
 namespace filterd::smtp {
 
 struct Reply {
-  int code = 0;            // 200..599
-  std::string status;      // enhanced status code "2.0.0"; may be empty
-  std::string text;        // may hold several lines separated by '\n'
+  int code = 0;        // 200..599
+  std::string status;  // enhanced status code "2.0.0"; may be empty
+  std::string text;    // may hold several lines separated by '\n'
 
   bool positive() const { return code >= 200 && code < 400; }
   bool transient() const { return code >= 400 && code < 500; }

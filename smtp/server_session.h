@@ -118,8 +118,8 @@ class ServerSession {
 
   SessionOptions options_;
   State state_ = State::kCommand;
-  std::string input_;        // unconsumed input
-  size_t input_pos_ = 0;     // consumed prefix of input_
+  std::string input_;     // unconsumed input
+  size_t input_pos_ = 0;  // consumed prefix of input_
   std::string output_;
   bool greeted_ = false;
   bool esmtp_ = false;

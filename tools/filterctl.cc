@@ -6,6 +6,9 @@
 // settings as the daemon. Output like clamscan: "FILE: OK",
 // "FILE: NAME FOUND", "FILE: ERROR reason". Exit 0 all clean, 1 something
 // blocking found, 2 an error (which wins: an unscanned file is not clean).
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -95,6 +98,9 @@ int scan(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // stdout carries only verdict lines; diagnostics go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("filterctl"));
+  spdlog::set_level(spdlog::level::warn);
   if (argc >= 2 && std::string(argv[1]) == "scan") return scan(argc - 2, argv + 2);
   std::cerr << kUsage;
   return 2;
