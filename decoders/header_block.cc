@@ -23,7 +23,9 @@ size_t line_length(std::string_view msg, size_t pos) {
   return nl == std::string_view::npos ? msg.size() - pos : nl - pos + 1;
 }
 
-bool is_blank_line(std::string_view line) { return line == "\n" || line == "\r\n"; }
+bool is_blank_line(std::string_view line) {
+  return line == "\n" || line == "\r\n";
+}
 
 // RFC 5322 §3.6.8 field name: printable ASCII except colon; §4.5.3 allows
 // whitespace before the colon (obsolete syntax).
@@ -90,7 +92,8 @@ std::optional<std::string> header_value(std::string_view msg, std::string_view n
 
 std::string_view line_ending_of(std::string_view msg) {
   size_t nl = msg.find('\n');
-  return (nl != std::string_view::npos && nl > 0 && msg[nl - 1] == '\r') || nl == std::string_view::npos
+  return (nl != std::string_view::npos && nl > 0 && msg[nl - 1] == '\r') ||
+                 nl == std::string_view::npos
              ? "\r\n"
              : "\n";
 }

@@ -20,20 +20,28 @@ std::optional<Destiny> parse_destiny(std::string_view s) {
 
 std::string_view destiny_name(Destiny d) {
   switch (d) {
-    case Destiny::kPass: return "D_PASS";
-    case Destiny::kDiscard: return "D_DISCARD";
-    case Destiny::kBounce: return "D_BOUNCE";
-    case Destiny::kReject: return "D_REJECT";
-    case Destiny::kTempfail: return "D_TEMPFAIL";
+    case Destiny::kPass:
+      return "D_PASS";
+    case Destiny::kDiscard:
+      return "D_DISCARD";
+    case Destiny::kBounce:
+      return "D_BOUNCE";
+    case Destiny::kReject:
+      return "D_REJECT";
+    case Destiny::kTempfail:
+      return "D_TEMPFAIL";
   }
   return "D_TEMPFAIL";
 }
 
 std::string_view category_log_name(Category c) {
   switch (c) {
-    case Category::kClean: return "CLEAN";
-    case Category::kUnchecked: return "UNCHECKED";
-    case Category::kVirus: return "INFECTED";
+    case Category::kClean:
+      return "CLEAN";
+    case Category::kUnchecked:
+      return "UNCHECKED";
+    case Category::kVirus:
+      return "INFECTED";
   }
   return "UNCHECKED";
 }

@@ -58,7 +58,8 @@ std::string compose_dsn(const DsnInput& in) {
   m += "Auto-Submitted: auto-replied\r\n";  // RFC 3834 §5
   m += "MIME-Version: 1.0\r\n";
   m += "Content-Type: multipart/report; report-type=delivery-status;\r\n"
-       " boundary=\"" + boundary + "\"\r\n";
+       " boundary=\"" +
+       boundary + "\"\r\n";
   m += "\r\nThis is a MIME-encapsulated message.\r\n\r\n";
 
   m += "--" + boundary + "\r\n";

@@ -22,13 +22,13 @@ struct DsnRecipient {
 };
 
 struct DsnInput {
-  std::string reporting_mta;   // our host name
-  std::string mail_id;         // for Message-ID and the boundary
-  std::string date;            // RFC 5322 date-time, "now"
-  std::string arrival_date;    // when we received the message
-  std::string envid;           // ENVID as received (xtext), or empty
-  std::string sender;          // the DSN's recipient (original envelope sender)
-  std::string reason;          // one human line: "virus found: Eicar-Test-Signature"
+  std::string reporting_mta;  // our host name
+  std::string mail_id;        // for Message-ID and the boundary
+  std::string date;           // RFC 5322 date-time, "now"
+  std::string arrival_date;   // when we received the message
+  std::string envid;          // ENVID as received (xtext), or empty
+  std::string sender;         // the DSN's recipient (original envelope sender)
+  std::string reason;         // one human line: "virus found: Eicar-Test-Signature"
   std::vector<DsnRecipient> recipients;
   std::string_view original_headers;  // the header section of the message
 };

@@ -61,9 +61,15 @@ smtp::Reply collapse_for_smtp(const std::vector<smtp::Reply>& per_recipient) {
 std::string summary_words(const Decision& d) {
   std::string out;
   switch (d.destiny) {
-    case Destiny::kPass: out = "Passed "; break;
-    case Destiny::kTempfail: out = "Tempfailed "; break;
-    default: out = "Blocked "; break;
+    case Destiny::kPass:
+      out = "Passed ";
+      break;
+    case Destiny::kTempfail:
+      out = "Tempfailed ";
+      break;
+    default:
+      out = "Blocked ";
+      break;
   }
   out += category_log_name(d.category);
   if (!d.reason.empty() && d.category == Category::kVirus) out += " (" + d.reason + ")";

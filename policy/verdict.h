@@ -19,7 +19,7 @@ struct Findings {
 };
 
 struct Settings {
-  Destiny final_virus_destiny = Destiny::kDiscard;      // amavis (Debian) default
+  Destiny final_virus_destiny = Destiny::kDiscard;       // amavis (Debian) default
   Destiny scanner_failure_destiny = Destiny::kTempfail;  // never a silent pass
 };
 
