@@ -56,6 +56,7 @@ size_t header_section_end(std::string_view msg) {
 std::vector<HeaderField> parse_header_fields(std::string_view msg) {
   std::vector<HeaderField> fields;
   size_t pos = 0;
+  if (msg.starts_with("From ")) pos = line_length(msg, 0);  // mbox separator line
   while (pos < msg.size()) {
     size_t len = line_length(msg, pos);
     std::string_view line = msg.substr(pos, len);

@@ -57,6 +57,31 @@ po::options_description option_table() {
      "libclamav MaxFiles: files scanned inside one message")
     ("clamav_max_scantime", po::value<unsigned>()->default_value(120000),
      "libclamav MaxScanTime in milliseconds")
+    ("max_depth", po::value<unsigned>()->default_value(14),
+     "nesting of parts and archives decoded (amavis $MAXLEVELS); deeper is UNCHECKED")
+    ("max_files", po::value<unsigned>()->default_value(3000),
+     "parts decoded from one message (amavis $MAXFILES); more is UNCHECKED")
+    ("min_expansion_quota", po::value<unsigned long long>()->default_value(100 * 1024),
+     "decoded bytes always allowed per message (amavis $MIN_EXPANSION_QUOTA)")
+    ("max_expansion_quota", po::value<unsigned long long>()->default_value(500ULL << 20),
+     "decoded bytes never exceeded per message (amavis $MAX_EXPANSION_QUOTA)")
+    ("min_expansion_factor", po::value<unsigned>()->default_value(5),
+     "decoded bytes allowed as a multiple of the message size, at least (amavis)")
+    ("max_expansion_factor", po::value<unsigned>()->default_value(500),
+     "decoded bytes allowed as a multiple of the message size, at most (amavis); "
+     "quota = max(min(max_quota, size*max_factor), max(min_quota, size*min_factor))")
+    ("max_member_size", po::value<unsigned long long>()->default_value(100ULL << 20),
+     "largest single decoded part, bytes (ClamAV scans no more: MaxFileSize)")
+    ("max_mime_parts", po::value<unsigned>()->default_value(1000),
+     "MIME entities parsed per message (rspamd's limit); more is UNCHECKED")
+    ("max_mime_nesting", po::value<unsigned>()->default_value(30),
+     "multipart nesting parsed; deeper is UNCHECKED")
+    ("decode_time_budget", po::value<unsigned>()->default_value(20000),
+     "milliseconds of decoding per message; past it the message is UNCHECKED")
+    ("decode_spill_threshold", po::value<unsigned long long>()->default_value(8ULL << 20),
+     "decoded parts larger than this many bytes go to a temp file under state_dir/tmp")
+    ("final_unchecked_destiny", po::value<std::string>()->default_value("D_PASS"),
+     "destiny of mail that could not be fully checked (encrypted or over limits), as amavis")
     ("final_virus_destiny", po::value<std::string>()->default_value("D_DISCARD"),
      "destiny of infected mail: D_PASS, D_DISCARD, D_BOUNCE, D_REJECT or D_TEMPFAIL")
     ("scanner_failure_destiny", po::value<std::string>()->default_value("D_TEMPFAIL"),
@@ -256,6 +281,25 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   if (!destiny)
     return bad("final_virus_destiny", "unknown destiny '" + str("final_virus_destiny") + "'");
   c.policy.final_virus_destiny = *destiny;
+  auto unchecked = policy::parse_destiny(str("final_unchecked_destiny"));
+  if (!unchecked) {
+    return bad("final_unchecked_destiny",
+               "unknown destiny '" + str("final_unchecked_destiny") + "'");
+  }
+  c.policy.final_unchecked_destiny = *unchecked;
+  c.decode_limits.max_depth = static_cast<int>(num("max_depth"));
+  c.decode_limits.max_files = num("max_files");
+  c.decode_limits.min_expansion_quota = big("min_expansion_quota");
+  c.decode_limits.max_expansion_quota = big("max_expansion_quota");
+  c.decode_limits.min_expansion_factor = num("min_expansion_factor");
+  c.decode_limits.max_expansion_factor = num("max_expansion_factor");
+  c.decode_limits.max_member_size = big("max_member_size");
+  c.decode_limits.mime.max_parts = num("max_mime_parts");
+  c.decode_limits.mime.max_nesting = static_cast<int>(num("max_mime_nesting"));
+  c.decode_limits.time_budget = std::chrono::milliseconds(num("decode_time_budget"));
+  c.decode_limits.spill_threshold = big("decode_spill_threshold");
+  if (c.decode_limits.max_depth < 1) return bad("max_depth", "must be at least 1");
+  if (c.decode_limits.max_files < 1) return bad("max_files", "must be at least 1");
   auto failure = policy::parse_destiny(str("scanner_failure_destiny"));
   if (!failure || (*failure != policy::Destiny::kTempfail && *failure != policy::Destiny::kPass)) {
     return bad("scanner_failure_destiny", "expected D_TEMPFAIL or D_PASS");
@@ -286,6 +330,7 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
 
   c.user = str("user");
   c.state_dir = str("state_dir");
+  c.decode_limits.temp_dir = c.state_dir + "/tmp";
   c.log = str("log");
   if (c.log != "stderr" && c.log != "syslog" && !c.log.starts_with("file:/")) {
     return bad("log", "expected stderr, syslog or file:/PATH");

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "decoders/message_decoder.h"
 #include "policy/verdict.h"
 #include "scanners/virus_scanner.h"
 #include "smtp/client.h"
@@ -36,6 +37,7 @@ struct Config {
   scanners::ClamavLimits clamav_limits;
 
   policy::Settings policy;
+  decoders::DecodeLimits decode_limits;  // temp_dir = state_dir/tmp
 
   smtp::SessionLimits session_limits;
   std::chrono::seconds smtp_timeout{0};  // idle time between commands

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "decoders/header_block.h"
+#include "filterd/content_scan.h"
 #include "filterd/mail_id.h"
 #include "policy/dsn.h"
 #include "policy/verdict.h"
@@ -29,7 +30,7 @@ long long ms_since(Clock::time_point t) {
 struct Trace {
   std::string mail_id;
   Clock::time_point start = Clock::now();
-  long long scan_ms = 0, forward_ms = 0;
+  long long decode_ms = 0, scan_ms = 0, forward_ms = 0;
   std::string queued_as;
   std::string note;  // extra words, e.g. "DSN sent" or a failure reason
 };
@@ -64,24 +65,11 @@ std::string log_safe(std::string_view s) {
   return out;
 }
 
-policy::Findings scan_message(scanners::VirusScanner& scanner, std::string_view data,
-                              const std::string& mail_id) {
-  policy::Findings f;
-  auto result = scanner.scan(data, mail_id);
-  if (!result) {
-    f.scan_failed = true;
-    f.scan_error = result.error().message;
-  } else {
-    f.viruses = std::move(result->viruses);
-  }
-  return f;
-}
-
 }  // namespace
 
 Processor::Processor(const Config& config, scanners::VirusScanner& scanner,
-                     asio::thread_pool& workers)
-    : config_(config), scanner_(scanner), workers_(workers) {}
+                     const decoders::DecoderRegistry& decoders, asio::thread_pool& workers)
+    : config_(config), scanner_(scanner), decoders_(decoders), workers_(workers) {}
 
 asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, smtp::Protocol input,
                                                        const ClientInfo& client) {
@@ -93,14 +81,15 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   const std::string_view data = txn.data;
 
   // CPU work leaves the I/O thread; the coroutine resumes here afterwards.
-  auto scan_start = Clock::now();
-  policy::Findings findings = co_await asio::co_spawn(
+  ContentScan content = co_await asio::co_spawn(
       workers_,
-      [&]() -> asio::awaitable<policy::Findings> {
-        co_return scan_message(scanner_, data, trace.mail_id);
+      [&]() -> asio::awaitable<ContentScan> {
+        co_return scan_content(data, scanner_, decoders_, config_.decode_limits);
       },
       asio::use_awaitable);
-  trace.scan_ms = ms_since(scan_start);
+  trace.decode_ms = content.decode_ms;
+  trace.scan_ms = content.scan_ms;
+  const policy::Findings& findings = content.findings;
   if (findings.scan_failed) {
     spdlog::warn("({}) virus scan failed: {}", trace.mail_id, findings.scan_error);
   }
@@ -214,11 +203,11 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   if (!trace.note.empty()) extra += ", " + trace.note;
   spdlog::info(
       "({}) {}, {} <{}> -> {}, Message-ID: {}, mail_id: {}, size: {}, queued_as: {}{}, {} ms "
-      "(scan {} ms, forward {} ms)",
+      "(decode {} ms, scan {} ms, forward {} ms)",
       trace.mail_id, policy::summary_words(decision), client_part, env.sender, join_recipients(env),
       log_safe(message_id.value_or("-")), trace.mail_id, data.size(),
-      trace.queued_as.empty() ? "-" : trace.queued_as, extra, ms_since(trace.start), trace.scan_ms,
-      trace.forward_ms);
+      trace.queued_as.empty() ? "-" : trace.queued_as, extra, ms_since(trace.start),
+      trace.decode_ms, trace.scan_ms, trace.forward_ms);
   co_return replies;
 }
 

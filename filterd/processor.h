@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "decoders/decoder.h"
 #include "filterd/config.h"
 #include "scanners/virus_scanner.h"
 #include "smtp/asio.h"
@@ -28,7 +29,7 @@ class Processor {
  public:
   // REQUIRES: all references outlive the Processor.
   Processor(const Config& config, scanners::VirusScanner& scanner,
-            boost::asio::thread_pool& workers);
+            const decoders::DecoderRegistry& decoders, boost::asio::thread_pool& workers);
 
   // Returns one reply for SMTP input, one per recipient for LMTP input.
   boost::asio::awaitable<std::vector<smtp::Reply>> process(smtp::Transaction txn,
@@ -38,6 +39,7 @@ class Processor {
  private:
   const Config& config_;
   scanners::VirusScanner& scanner_;
+  const decoders::DecoderRegistry& decoders_;
   boost::asio::thread_pool& workers_;
 };
 

@@ -12,6 +12,7 @@ Decision decide(const Findings& findings, const Settings& settings) {
       if (!d.reason.empty()) d.reason += ", ";
       d.reason += v;
     }
+    if (!findings.virus_location.empty()) d.reason += " in " + findings.virus_location;
     return d;  // a virus found is a verdict even if another scan failed
   }
   if (findings.scan_failed) {
@@ -20,11 +21,20 @@ Decision decide(const Findings& findings, const Settings& settings) {
     d.reason = "virus scan failed: " + findings.scan_error;
     return d;
   }
+  // Not fully checked: amavis's UNCHECKED with its minor categories.
+  if (!findings.encrypted.empty() || !findings.unchecked_reason.empty()) {
+    d.category = Category::kUnchecked;
+    d.destiny = settings.final_unchecked_destiny;
+    d.minor = findings.encrypted.empty() ? "OVERLIMIT" : "ENCRYPTED";
+    d.reason =
+        findings.encrypted.empty() ? findings.unchecked_reason : "encrypted " + findings.encrypted;
+  }
   return d;
 }
 
 smtp::Reply blocked_reply(const Decision& d, const std::string& mail_id) {
-  const std::string what = std::string(category_log_name(d.category)) + ": " + d.reason;
+  const std::string what = std::string(category_log_name(d.category)) +
+                           (d.minor.empty() ? "" : "-" + d.minor) + ": " + d.reason;
   switch (d.destiny) {
     case Destiny::kPass:
       return smtp::Reply{250, "2.0.0", "Ok, id=" + mail_id};
@@ -72,7 +82,10 @@ std::string summary_words(const Decision& d) {
       break;
   }
   out += category_log_name(d.category);
-  if (!d.reason.empty() && d.category == Category::kVirus) out += " (" + d.reason + ")";
+  if (!d.minor.empty()) out += "-" + d.minor;
+  if (!d.reason.empty() && (d.category == Category::kVirus || !d.minor.empty())) {
+    out += " (" + d.reason + ")";
+  }
   return out;
 }
 

@@ -14,17 +14,22 @@ namespace filterd::policy {
 
 struct Findings {
   std::vector<std::string> viruses;  // signature names; empty = none found
+  std::string virus_location;        // the part that held the first one: "p002/p001 clam.exe"
   bool scan_failed = false;          // the scanner could not give an answer
   std::string scan_error;            // why, for the log and the 4xx text
+  std::string unchecked_reason;      // a decoding or scanning limit was hit, and where
+  std::string encrypted;             // an encrypted part, whose content is unknown
 };
 
 struct Settings {
   Destiny final_virus_destiny = Destiny::kDiscard;       // amavis (Debian) default
+  Destiny final_unchecked_destiny = Destiny::kPass;      // amavis default
   Destiny scanner_failure_destiny = Destiny::kTempfail;  // never a silent pass
 };
 
 struct Decision {
   Category category = Category::kClean;
+  std::string minor;  // "ENCRYPTED", "OVERLIMIT" for UNCHECKED
   Destiny destiny = Destiny::kPass;
   std::string reason;  // "Eicar-Test-Signature", or the scanner error
 };

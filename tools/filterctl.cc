@@ -1,26 +1,35 @@
 // filterctl — the admin's command-line tool.
 //
-//   filterctl scan [--config FILE] [--clamav-db DIR] FILE... | -
+//   filterctl scan [--config FILE] [--clamav-db DIR] [--parts] [--json] FILE... | -
 //
-// scan classifies messages or plain files offline with the same engine and
-// settings as the daemon. Output like clamscan: "FILE: OK",
-// "FILE: NAME FOUND", "FILE: ERROR reason". Exit 0 all clean, 1 something
-// blocking found, 2 an error (which wins: an unscanned file is not clean).
+// scan classifies messages or plain files offline with the same decoders,
+// engine and settings as the daemon. Output like clamscan: "FILE: OK",
+// "FILE: NAME FOUND", "FILE: ERROR reason", and filterd's own categories
+// "FILE: UNCHECKED (max expansion exceeded in p002 zbsm.zip)". Exit 0 all
+// clean, 1 something blocking or unchecked, 2 an error (which wins: an
+// unscanned file is not clean). --parts adds the part tree under each file
+// (path, declared type, declared name, detected type, size, decoder);
+// --json prints one JSON object per file instead.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
 
+#include "decoders/decoder.h"
 #include "filterd/config.h"
+#include "filterd/content_scan.h"
 #include "filterd/scanner_factory.h"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: filterctl scan [--config FILE] [--clamav-db DIR] FILE... | -\n";
+    "usage: filterctl scan [--config FILE] [--clamav-db DIR] [--parts] [--json] FILE... | -\n";
 
 std::optional<std::string> read_all(const std::string& path) {
   if (path == "-") {
@@ -34,9 +43,73 @@ std::optional<std::string> read_all(const std::string& path) {
   return std::move(ss).str();
 }
 
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// Parts sorted by path, so children follow their parent.
+std::vector<const filterd::decoders::Part*> sorted_parts(const filterd::decoders::DecodeResult& r) {
+  std::vector<const filterd::decoders::Part*> v;
+  for (const auto& p : r.parts) v.push_back(&p);
+  std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->path < b->path; });
+  return v;
+}
+
+void print_parts(const filterd::decoders::DecodeResult& r, const filterd::policy::Findings& f) {
+  for (const auto* p : sorted_parts(r)) {
+    std::string indent(static_cast<size_t>(2 * p->depth), ' ');
+    std::cout << indent << p->path << "  " << (p->declared_type.empty() ? "-" : p->declared_type)
+              << "  " << (p->declared_names.empty() ? "-" : p->declared_names.front()) << "  "
+              << (p->detected_type.empty() ? "?" : p->detected_type) << "  " << p->content.size()
+              << "  " << p->decoder;
+    if (p->encrypted) std::cout << "  ENCRYPTED";
+    if (!p->problem.empty()) std::cout << "  (" << p->problem << ")";
+    std::cout << "\n";
+  }
+  if (!f.virus_location.empty()) std::cout << "  virus in " << f.virus_location << "\n";
+  if (!r.limit.empty()) std::cout << "  limit: " << r.limit << "\n";
+}
+
+void print_json(const std::string& label, const std::string& verdict,
+                const filterd::policy::Findings& f, const filterd::decoders::DecodeResult& r) {
+  std::cout << "{\"file\":" << json_string(label) << ",\"verdict\":" << json_string(verdict)
+            << ",\"virus_location\":" << json_string(f.virus_location)
+            << ",\"limit\":" << json_string(r.limit) << ",\"decoded_bytes\":" << r.decoded_bytes
+            << ",\"parts\":[";
+  bool first = true;
+  for (const auto* p : sorted_parts(r)) {
+    if (!first) std::cout << ",";
+    first = false;
+    std::cout << "{\"path\":" << json_string(p->path)
+              << ",\"declared_type\":" << json_string(p->declared_type) << ",\"names\":[";
+    for (size_t i = 0; i < p->declared_names.size(); ++i) {
+      std::cout << (i ? "," : "") << json_string(p->declared_names[i]);
+    }
+    std::cout << "],\"detected_type\":" << json_string(p->detected_type)
+              << ",\"size\":" << p->content.size() << ",\"decoder\":" << json_string(p->decoder)
+              << ",\"encrypted\":" << (p->encrypted ? "true" : "false")
+              << ",\"problem\":" << json_string(p->problem) << "}";
+  }
+  std::cout << "]}\n";
+}
+
 int scan(int argc, char** argv) {
   filterd::LoadOptions load;
   std::vector<std::string> files;
+  bool show_parts = false, json = false;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* flag) -> std::optional<std::string> {
@@ -49,6 +122,10 @@ int scan(int argc, char** argv) {
     } else if (auto d = value("--clamav-db")) {
       load.overrides.push_back("--clamav_db=" + *d);
       load.overrides.push_back("--clamav_backend=libclamav");
+    } else if (a == "--parts") {
+      show_parts = true;
+    } else if (a == "--json") {
+      json = true;
     } else if (a == "-" || !a.starts_with("-")) {
       files.push_back(a);
     } else {
@@ -70,6 +147,8 @@ int scan(int argc, char** argv) {
     std::cerr << "filterctl: virus scanner: " << scanner.error() << "\n";
     return 2;
   }
+  const auto registry = filterd::decoders::builtin_decoders();
+  std::filesystem::create_directories(config->decode_limits.temp_dir);
   int status = 0;
   for (const auto& f : files) {
     const std::string label = f == "-" ? "stdin" : f;
@@ -79,18 +158,33 @@ int scan(int argc, char** argv) {
       status = 2;
       continue;
     }
-    auto result = (*scanner)->scan(*data, label);
-    if (!result) {
-      std::cout << label << ": ERROR " << result.error().message << "\n";
-      status = 2;
-    } else if (result->infected()) {
-      std::cout << label << ":";
-      for (const auto& v : result->viruses) std::cout << " " << v;
-      std::cout << " FOUND\n";
-      if (status == 0) status = 1;
+    filterd::ContentScan scan =
+        filterd::scan_content(*data, **scanner, registry, config->decode_limits);
+    const filterd::policy::Findings& fi = scan.findings;
+    const filterd::policy::Decision d = filterd::policy::decide(fi, config->policy);
+    int file_status = 0;
+    std::string verdict;
+    if (!fi.viruses.empty()) {
+      for (const auto& v : fi.viruses) verdict += v + " ";
+      verdict += "FOUND";
+      file_status = 1;
+    } else if (fi.scan_failed) {
+      verdict = "ERROR " + fi.scan_error;
+      file_status = 2;
+    } else if (d.category == filterd::policy::Category::kUnchecked) {
+      verdict = "UNCHECKED" + (d.minor == "ENCRYPTED" ? "-ENCRYPTED" : std::string()) + " (" +
+                (d.minor == "ENCRYPTED" ? fi.encrypted : fi.unchecked_reason) + ")";
+      file_status = 1;
     } else {
-      std::cout << label << ": OK\n";
+      verdict = "OK";
     }
+    status = file_status == 2 || status == 2 ? 2 : std::max(status, file_status);
+    if (json) {
+      print_json(label, verdict, fi, scan.decoded);
+      continue;
+    }
+    std::cout << label << ": " << verdict << "\n";
+    if (show_parts) print_parts(scan.decoded, fi);
   }
   return status;
 }

@@ -59,7 +59,7 @@ class Filterd {
     auto c = load_config({"", extra});
     if (!c) throw std::runtime_error(c.error());
     config_ = *c;
-    processor_ = std::make_unique<Processor>(config_, scanner_, pool_);
+    processor_ = std::make_unique<Processor>(config_, scanner_, decoders_, pool_);
     server_ = std::make_unique<Server>(io_, config_, *processor_);
     server_->bind();
     server_->start();
@@ -76,6 +76,7 @@ class Filterd {
   uint16_t port_;
   Config config_;
   ScriptedScanner scanner_;
+  decoders::DecoderRegistry decoders_ = decoders::builtin_decoders();
   asio::io_context io_;
   asio::thread_pool pool_{2};
   std::unique_ptr<Processor> processor_;

@@ -20,7 +20,8 @@ class VerdictTable : public ::testing::TestWithParam<Row> {};
 
 TEST_P(VerdictTable, DecidesCategoryDestinyAndReply) {
   const Row& r = GetParam();
-  Decision d = decide(r.findings, Settings{r.virus_destiny, r.failure_destiny});
+  Decision d = decide(r.findings, Settings{.final_virus_destiny = r.virus_destiny,
+                                           .scanner_failure_destiny = r.failure_destiny});
   EXPECT_EQ(d.category, r.category);
   EXPECT_EQ(d.destiny, r.destiny);
   if (r.reply_code != 0) {
@@ -29,9 +30,21 @@ TEST_P(VerdictTable, DecidesCategoryDestinyAndReply) {
 }
 
 const Findings kClean{};
-const Findings kEicar{{"Eicar-Test-Signature"}, false, ""};
-const Findings kFailed{{}, true, "clamd down"};
-const Findings kEicarAndFailed{{"Eicar-Test-Signature"}, true, "timeout"};
+Findings make(std::vector<std::string> viruses, bool failed = false, std::string unchecked = "",
+              std::string encrypted = "") {
+  Findings f;
+  f.viruses = std::move(viruses);
+  f.scan_failed = failed;
+  if (failed) f.scan_error = "clamd down";
+  f.unchecked_reason = std::move(unchecked);
+  f.encrypted = std::move(encrypted);
+  return f;
+}
+const Findings kEicar = make({"Eicar-Test-Signature"});
+const Findings kFailed = make({}, true);
+const Findings kEicarAndFailed = make({"Eicar-Test-Signature"}, true);
+const Findings kOverLimit = make({}, false, "max files (3000) exceeded in p002 x.zip");
+const Findings kEncrypted = make({}, false, "", "p002/p001 secret.doc");
 
 INSTANTIATE_TEST_SUITE_P(
     Virus, VerdictTable,
@@ -56,7 +69,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& row) { return std::string(row.param.name); });
 
 TEST(Verdict, RejectTextNamesTheVirusAsAmavisDoes) {
-  Decision d = decide(kEicar, Settings{Destiny::kReject, Destiny::kTempfail});
+  Decision d = decide(kEicar, Settings{.final_virus_destiny = Destiny::kReject});
   smtp::Reply r = blocked_reply(d, "abc");
   EXPECT_EQ(r.status, "5.7.0");
   EXPECT_EQ(r.text, "Reject, id=abc - INFECTED: Eicar-Test-Signature");
@@ -66,6 +79,10 @@ TEST(Verdict, SummaryWords) {
   EXPECT_EQ(summary_words(decide(kClean, {})), "Passed CLEAN");
   EXPECT_EQ(summary_words(decide(kEicar, {})), "Blocked INFECTED (Eicar-Test-Signature)");
   EXPECT_EQ(summary_words(decide(kFailed, {})), "Tempfailed UNCHECKED");
+  EXPECT_EQ(summary_words(decide(kOverLimit, {})),
+            "Passed UNCHECKED-OVERLIMIT (max files (3000) exceeded in p002 x.zip)");
+  EXPECT_EQ(summary_words(decide(kEncrypted, {})),
+            "Passed UNCHECKED-ENCRYPTED (encrypted p002/p001 secret.doc)");
 }
 
 using smtp::Reply;

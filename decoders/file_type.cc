@@ -1,0 +1,196 @@
+// file_type.cc — see file_type.h. The mapping follows amavis's
+// @map_full_type_to_short_type_maps: patterns on file(1)'s description,
+// first match wins; the MIME type is the fallback.
+#include "decoders/file_type.h"
+
+#include <magic.h>
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <utility>
+
+namespace filterd::decoders {
+namespace {
+
+// libmagic reads at most this much of a part (its own default is 1 MiB).
+constexpr size_t kMagicBytes = 1 << 20;
+
+struct Rule {
+  const char* pattern;  // "|"-separated substrings of the description; "^x$" = exactly x
+  const char* type;
+};
+
+// Order matters: specific before general (OOXML before zip, PE before text).
+constexpr Rule kRules[] = {
+    {"^empty$", ".empty"},
+    {"Microsoft Word 2007", ".docx"},
+    {"Microsoft Excel 2007", ".xlsx"},
+    {"Microsoft PowerPoint 2007", ".pptx"},
+    {"Microsoft OOXML", ".docx"},
+    {"OpenDocument", ".odt"},
+    {"Java archive", ".zip"},
+    {"Zip archive|ZIP archive|Zip data", ".zip"},
+    {"7-zip archive", ".7z"},
+    {"RAR archive|RAR5 archive", ".rar"},
+    {"POSIX tar|GNU tar|tar archive", ".tar"},
+    {"cpio archive", ".cpio"},
+    {"ISO 9660", ".iso"},
+    {"Microsoft Cabinet", ".cab"},
+    {"LHa|LHarc|LHA", ".lha"},
+    {"Debian binary package", ".deb"},
+    {"current ar archive", ".ar"},
+    {"RPM", ".rpm"},
+    {"xar archive", ".xar"},
+    {"gzip compressed", ".gz"},
+    {"bzip2 compressed", ".bz2"},
+    {"XZ compressed", ".xz"},
+    {"LZMA compressed", ".lzma"},
+    {"lzip compressed", ".lz"},
+    {"LZ4 compressed", ".lz4"},
+    {"Zstandard compressed", ".zst"},
+    {"compress'd data", ".Z"},
+    {"ARJ archive", ".arj"},
+    {"Zoo archive", ".zoo"},
+    {"ACE archive", ".ace"},
+    {"Transport Neutral Encapsulation Format", ".tnef"},
+    {"BinHex", ".hqx"},
+    {"uuencoded", ".uue"},
+    {"PE32 executable|PE32+ executable|MS-DOS executable|MS Windows|PE32", ".exe-ms"},
+    {"ELF ", ".elf"},
+    {"Mach-O", ".macho"},
+    {"compiled Java class", ".class"},
+    {"PDF document", ".pdf"},
+    {"Composite Document File|CDF V2|Microsoft Office Document|OLE 2", ".doc"},
+    {"Rich Text Format", ".rtf"},
+    {"RFC 822 mail|SMTP mail|news or mail|MIME entity|mail text", ".mail"},
+    {"HTML document", ".html"},
+    {"XML", ".xml"},
+    {"JPEG image", ".jpg"},
+    {"PNG image", ".png"},
+    {"GIF image", ".gif"},
+    {"PC bitmap", ".bmp"},
+    {"TIFF image", ".tif"},
+    {"MS Windows icon", ".ico"},
+    {"MPEG ADTS, layer III|Audio file with ID3", ".mp3"},
+    {"WAVE audio", ".wav"},
+    {"AVI", ".avi"},
+    {"MPEG sequence|MPEG transport", ".mpg"},
+    {"ASCII text|UTF-8 Unicode|ISO-8859 text|Unicode text|^text$| text", ".txt"},
+};
+
+bool matches(std::string_view description, std::string_view pattern) {
+  while (!pattern.empty()) {
+    size_t bar = pattern.find('|');
+    std::string_view alt = pattern.substr(0, bar);
+    pattern = bar == std::string_view::npos ? std::string_view() : pattern.substr(bar + 1);
+    if (alt.size() >= 2 && alt.front() == '^' && alt.back() == '$') {
+      if (description == alt.substr(1, alt.size() - 2)) return true;
+    } else if (description.find(alt) != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// One libmagic handle per thread and flag set: libmagic handles are not
+// thread-safe, and loading the database once per thread is cheap.
+class MagicHandle {
+ public:
+  explicit MagicHandle(int flags) : cookie_(magic_open(flags | MAGIC_ERROR)) {
+    if (cookie_ != nullptr && magic_load(cookie_, nullptr) != 0) {
+      magic_close(cookie_);
+      cookie_ = nullptr;
+    }
+  }
+  ~MagicHandle() {
+    if (cookie_ != nullptr) magic_close(cookie_);
+  }
+  MagicHandle(const MagicHandle&) = delete;
+  MagicHandle& operator=(const MagicHandle&) = delete;
+  std::string run(std::string_view data) {
+    if (cookie_ == nullptr) return {};
+    const char* r = magic_buffer(cookie_, data.data(), std::min(data.size(), kMagicBytes));
+    return r != nullptr ? r : "";
+  }
+
+ private:
+  magic_t cookie_;
+};
+
+}  // namespace
+
+std::string short_type_for(std::string_view description, std::string_view mime_type) {
+  for (const Rule& r : kRules) {
+    if (matches(description, r.pattern)) return r.type;
+  }
+  if (mime_type.starts_with("text/")) return ".asc";
+  if (mime_type == "application/zip") return ".zip";
+  return ".dat";
+}
+
+namespace {
+
+// Most parts in mail are text. libmagic spends most of its time proving
+// that (dozens of regex tests), so plain text is recognised here first:
+// no NUL and almost only printable bytes in the head. Anything else, and
+// text that could be a mail or an encoded file, goes to libmagic.
+std::optional<FileType> quick_text_type(std::string_view data) {
+  constexpr size_t kHead = 8192;
+  std::string_view head = data.substr(0, kHead);
+  size_t odd = 0;
+  for (unsigned char c : head) {
+    if (c == 0) return std::nullopt;
+    if (c < 32 && c != '\n' && c != '\r' && c != '\t' && c != '\f') ++odd;
+  }
+  if (odd * 100 > head.size()) return std::nullopt;
+  auto has = [&](std::string_view needle) {
+    auto it = std::search(
+        head.begin(), head.end(), needle.begin(), needle.end(),
+        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+    return it != head.end();
+  };
+  // Leave the interesting text formats to libmagic.
+  if (has("begin ") || has("=ybegin") || has("binhex") || has("{\\rtf") || has("%pdf") ||
+      has("<?xml")) {
+    return std::nullopt;
+  }
+  size_t colon = head.find(':'), nl = head.find('\n');
+  bool header_like = colon != std::string_view::npos && colon < nl && colon > 0 &&
+                     head.substr(0, colon).find(' ') == std::string_view::npos;
+  if (header_like || head.starts_with("From ")) return std::nullopt;  // maybe a mail
+  FileType t;
+  if (has("<html") || has("<!doctype html") || has("<body")) {
+    t.short_type = ".html";
+    t.description = "HTML document text";
+    t.mime_type = "text/html";
+  } else {
+    t.short_type = ".txt";
+    t.description = "text";
+    t.mime_type = "text/plain";
+  }
+  return t;
+}
+
+}  // namespace
+
+FileType detect_type(std::string_view data) {
+  FileType t;
+  if (data.empty()) {
+    t.short_type = ".empty";
+    t.description = "empty";
+    t.mime_type = "application/x-empty";
+    return t;
+  }
+  if (auto quick = quick_text_type(data)) return *quick;
+  // Don't look inside compressed data: a .gz is a .gz, its member is typed
+  // after the decoder unpacks it.
+  thread_local MagicHandle describe(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ENCODING);
+  thread_local MagicHandle mime(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
+  t.description = describe.run(data);
+  t.mime_type = mime.run(data);
+  t.short_type = short_type_for(t.description, t.mime_type);
+  return t;
+}
+
+}  // namespace filterd::decoders

@@ -1,0 +1,78 @@
+// content_scan.cc — see content_scan.h.
+#include "filterd/content_scan.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace filterd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long long ms_since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+// ClamAV reports a limit it hit as a "virus" named Heuristics.Limits.*: that
+// is an unchecked part, not an infection.
+bool is_limit_finding(std::string_view name) {
+  return name.starts_with("Heuristics.Limits.");
+}
+
+// A part whose bytes are literally a stretch of the raw message (no
+// transfer encoding, not produced by a decoder) was scanned with it.
+bool seen_in_raw_scan(const decoders::Part& p) {
+  return p.decoder == "mime" && p.parent < 0;
+}
+
+void add_result(policy::Findings& f, const scanners::VirusScanResult& r, const std::string& where) {
+  for (const auto& v : r.viruses) {
+    if (is_limit_finding(v)) {
+      if (f.unchecked_reason.empty())
+        f.unchecked_reason = v + (where.empty() ? "" : " in " + where);
+      continue;
+    }
+    if (std::find(f.viruses.begin(), f.viruses.end(), v) != f.viruses.end()) continue;
+    f.viruses.push_back(v);
+    if (f.virus_location.empty() && !where.empty()) f.virus_location = where;
+  }
+}
+
+}  // namespace
+
+ContentScan scan_content(std::string_view message, scanners::VirusScanner& scanner,
+                         const decoders::DecoderRegistry& registry,
+                         const decoders::DecodeLimits& limits) {
+  ContentScan out;
+  auto t0 = Clock::now();
+  out.decoded = decoders::decode_message(message, limits, registry);
+  out.decode_ms = ms_since(t0);
+  policy::Findings& f = out.findings;
+  if (out.decoded.over_limits()) f.unchecked_reason = out.decoded.limit;
+  if (!out.decoded.encrypted.empty()) f.encrypted = out.decoded.encrypted.front();
+  if (!out.decoded.temp_error.empty()) {
+    f.scan_failed = true;  // a part we could not keep is a part we did not check
+    f.scan_error = out.decoded.temp_error;
+  }
+
+  auto t1 = Clock::now();
+  auto record = [&](std::string_view bytes, const std::string& where) {
+    auto r = scanner.scan(bytes, where.empty() ? "message" : where);
+    if (!r) {
+      f.scan_failed = true;
+      if (f.scan_error.empty()) f.scan_error = r.error().message;
+      return;
+    }
+    add_result(f, *r, where);
+  };
+  record(message, "");
+  for (const decoders::Part& p : out.decoded.parts) {
+    if (f.scan_failed) break;
+    if (p.encrypted || p.has_children || seen_in_raw_scan(p) || p.content.size() == 0) continue;
+    record(p.content.bytes(), p.label());
+  }
+  out.scan_ms = ms_since(t1);
+  return out;
+}
+
+}  // namespace filterd

@@ -1,0 +1,32 @@
+// content_scan.h — what filterd learns about one message's content: the
+// decoded part tree and the virus scanner's findings on the raw message and
+// on every decoded part, with the part that held each virus. Shared by the
+// daemon's pipeline and `filterctl scan` so both see exactly the same.
+//
+// Thread safety: scan_content() runs on worker threads; the registry and
+// the scanner are shared (both are thread-safe).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "decoders/decoder.h"
+#include "decoders/message_decoder.h"
+#include "policy/verdict.h"
+#include "scanners/virus_scanner.h"
+
+namespace filterd {
+
+struct ContentScan {
+  decoders::DecodeResult decoded;
+  policy::Findings findings;
+  long long decode_ms = 0, scan_ms = 0;
+};
+
+// Decodes `message` and scans the raw message and every decoded part whose
+// bytes the raw scan has not already seen.
+ContentScan scan_content(std::string_view message, scanners::VirusScanner& scanner,
+                         const decoders::DecoderRegistry& registry,
+                         const decoders::DecodeLimits& limits);
+
+}  // namespace filterd
