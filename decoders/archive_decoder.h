@@ -1,21 +1,26 @@
 // archive_decoder.h — the libarchive decoder plugin: containers (zip, 7z,
-// rar and rar5, tar, cpio, iso9660, cab, lha, ar and deb, rpm, xar) become one
+// rar and rar5, tar, cpio, iso9660, cab, lha, ar and deb, rpm) become one
 // child per regular member; a single compressed stream (gz, bz2, xz, lzma,
 // lz, lz4, zst, Z) becomes one child, the decompressed stream, named after
-// the part minus its suffix ("x.tar.gz" -> "x.tar").
+// the part minus its suffix ("x.tar.gz" -> "x.tar"). One layer per call:
+// nested archives are children, the walker recurses.
 //
-// Security stance: the input is hostile. libarchive reads from memory only;
-// no filter that would run an external program (lrzip, grzip, lzop without
-// liblzo2, ...) is enabled, and neither is mtree, whose entries name files
-// on the local disk. Member bytes go to the sink block by block and the
-// decoder stops as soon as the sink says so, so an overlapping-entry zip
-// bomb costs one byte quota, not its declared 500 GB. Header reads are
-// capped, so a container of millions of empty entries, or a reader that
-// keeps answering ARCHIVE_RETRY, ends too.
+// Security stance: the input is hostile and libarchive (3.6.2 on Debian 12)
+// has known hangs, so what it is asked to do is narrowed. It reads from
+// memory only; filter chains are set explicitly, never bid for; no filter
+// that would run an external program (lrzip, grzip, lzop) and no mtree
+// (it reads local files) are enabled; xar is off (an endless loop in 3.6.2)
+// and so is ISO 9660 Rock Ridge (a continuation loop that eats all memory).
+// Member bytes go to the sink block by block and the decoder stops as soon
+// as the sink says so, so an overlapping-entry zip bomb costs one byte
+// quota, not its declared 500 GB. Header reads are capped, so a container
+// of millions of empty entries ends too. What stays: time spent inside one
+// libarchive call (e.g. skipping a member in a solid 7z block) cannot be
+// interrupted; run decoders under a per-process CPU and memory limit.
 //
 // Diagnostics: `problem` says what went wrong ("damaged zip: Truncated ZIP
-// file data"); encrypted members are emitted as encrypted children without
-// content and make the result kEncrypted.
+// file data", "encrypted 7z: ..."); encrypted members are emitted as
+// encrypted children without content and make the result kEncrypted.
 #pragma once
 
 #include <cstddef>

@@ -12,6 +12,11 @@ DecoderRegistry builtin_decoders() {
   registry.add(make_archive_decoder());
   registry.add(make_embedded_decoder());
   registry.add(make_tnef_decoder());
+  // Formats libarchive cannot read but ClamAV's own parsers do: ClamAV
+  // unpacks them when it scans the part (amavis lists these as "No decoder").
+  for (const char* type : {".arj", ".doc", ".pdf", ".rtf", ".exe-ms"}) {
+    registry.add_external(type, "clamav");
+  }
   return registry;
 }
 

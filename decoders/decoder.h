@@ -76,17 +76,24 @@ class DecoderRegistry {
   // Registers a decoder for every type it lists. A later registration for
   // the same type replaces an earlier one.
   void add(std::shared_ptr<const Decoder> decoder);
+  // Declares that parts of this type are unpacked by someone else (ClamAV's
+  // own parsers on the raw part), so they are not "undecodable".
+  void add_external(std::string type, std::string who);
   // The decoder for a detected type, or nullptr.
   const Decoder* find(std::string_view detected_type) const;
-  // type -> decoder name, for --print-decoders.
+  bool is_external(std::string_view detected_type) const;
+  // type -> decoder name (or "clamav (external)"), for --print-decoders.
   std::map<std::string, std::string> table() const;
 
  private:
   std::vector<std::shared_ptr<const Decoder>> owned_;
   std::map<std::string, const Decoder*, std::less<>> by_type_;
+  std::map<std::string, std::string, std::less<>> external_;
 };
 
-// All decoders filterd ships (libarchive, TNEF, ...).
+// All decoders filterd ships (libarchive, TNEF, ...), and the container
+// types left to ClamAV.
+
 DecoderRegistry builtin_decoders();
 
 }  // namespace filterd::decoders

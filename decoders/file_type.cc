@@ -53,6 +53,11 @@ constexpr Rule kRules[] = {
     {"ARJ archive", ".arj"},
     {"Zoo archive", ".zoo"},
     {"ACE archive", ".ace"},
+    {"ARC archive data", ".arc"},
+    {"ZPAQ", ".zpaq"},
+    {"lzop compressed", ".lzo"},
+    {"LRZIP compressed", ".lrz"},
+    {"rzip compressed", ".rz"},
     {"Transport Neutral Encapsulation Format", ".tnef"},
     {"BinHex", ".hqx"},
     {"uuencoded", ".uue"},
@@ -120,6 +125,14 @@ class MagicHandle {
 
 }  // namespace
 
+bool is_container_type(std::string_view t) {
+  static constexpr std::string_view kContainers[] = {
+      ".zip", ".7z",  ".rar",  ".tar", ".cpio", ".iso", ".cab",  ".lha", ".ar", ".deb", ".rpm",
+      ".xar", ".gz",  ".bz2",  ".xz",  ".lzma", ".lz",  ".lz4",  ".zst", ".Z",  ".arj", ".zoo",
+      ".ace", ".arc", ".zpaq", ".lzo", ".lrz",  ".rz",  ".tnef", ".hqx", ".uue"};
+  return std::find(std::begin(kContainers), std::end(kContainers), t) != std::end(kContainers);
+}
+
 std::string short_type_for(std::string_view description, std::string_view mime_type) {
   for (const Rule& r : kRules) {
     if (matches(description, r.pattern)) return r.type;
@@ -137,28 +150,31 @@ namespace {
 // text that could be a mail or an encoded file, goes to libmagic.
 std::optional<FileType> quick_text_type(std::string_view data) {
   constexpr size_t kHead = 8192;
-  std::string_view head = data.substr(0, kHead);
+  std::string_view raw = data.substr(0, kHead);
+  std::string head(raw.size(), '\0');
   size_t odd = 0;
-  for (unsigned char c : head) {
+  for (size_t i = 0; i < raw.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(raw[i]);
     if (c == 0) return std::nullopt;
     if (c < 32 && c != '\n' && c != '\r' && c != '\t' && c != '\f') ++odd;
+    head[i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
   }
   if (odd * 100 > head.size()) return std::nullopt;
-  auto has = [&](std::string_view needle) {
-    auto it = std::search(
-        head.begin(), head.end(), needle.begin(), needle.end(),
-        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
-    return it != head.end();
-  };
+  auto has = [&](std::string_view needle) { return head.find(needle) != std::string::npos; };
   // Leave the interesting text formats to libmagic.
   if (has("begin ") || has("=ybegin") || has("binhex") || has("{\\rtf") || has("%pdf") ||
       has("<?xml")) {
     return std::nullopt;
   }
-  size_t colon = head.find(':'), nl = head.find('\n');
-  bool header_like = colon != std::string_view::npos && colon < nl && colon > 0 &&
-                     head.substr(0, colon).find(' ') == std::string_view::npos;
-  if (header_like || head.starts_with("From ")) return std::nullopt;  // maybe a mail
+  // A text that starts like a mail header may be a message (libmagic's
+  // "RFC 822 mail"): let libmagic decide.
+  static constexpr std::string_view kMailStarts[] = {
+      "from ",    "received:", "from:",         "return-path:",  "message-id:",   "date:",
+      "subject:", "to:",       "mime-version:", "delivered-to:", "reply-to:",     "content-type:",
+      "sender:",  "x-",        "article",       "path:",         "relay-version:"};
+  for (std::string_view start : kMailStarts) {
+    if (head.starts_with(start)) return std::nullopt;
+  }
   FileType t;
   if (has("<html") || has("<!doctype html") || has("<body")) {
     t.short_type = ".html";

@@ -5,6 +5,7 @@
 // Short names (the contract shared with decoders and policy):
 //   archives/compressors: .zip .7z .rar .tar .cpio .iso .cab .lha .ar .deb .rpm
 //                         .xar .gz .bz2 .xz .lzma .lz .lz4 .zst .Z .arj .zoo .ace
+//                         .arc .zpaq .lzo .lrz .rz
 //   mail containers:      .mail (RFC 822 message) .tnef (winmail.dat) .hqx (BinHex)
 //                         .uue (uuencoded file)
 //   executables:          .exe-ms (PE/MS-DOS) .elf .macho .class .dll is .exe-ms
@@ -30,6 +31,10 @@ struct FileType {
 
 // Looks at the first bytes of `data` (libmagic reads at most 1 MiB).
 FileType detect_type(std::string_view data);
+
+// True for types that hold other files (archives, compressors, mail
+// containers): such a part with no decoder is UNCHECKED, not clean.
+bool is_container_type(std::string_view short_type);
 
 // The short-type mapping alone (libmagic description and MIME type in,
 // short name out), exposed for tests.

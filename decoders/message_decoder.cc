@@ -174,7 +174,12 @@ class Walker final : public ChildSink {
     const bool message = p.declared_type == "message/rfc822" ||
                          p.declared_type == "message/global" || p.detected_type == ".mail";
     const Decoder* decoder = message ? nullptr : registry_.find(p.detected_type);
-    if (!message && decoder == nullptr) return;
+    if (!message && decoder == nullptr) {
+      if (is_container_type(p.detected_type) && !registry_.is_external(p.detected_type)) {
+        result_.undecodable.push_back(p.label() + " (" + p.detected_type + ")");
+      }
+      return;
+    }
     if (p.depth + 1 > limits_.max_depth) {
       set_limit("max depth (" + std::to_string(limits_.max_depth) + ") exceeded", p.label());
       return;

@@ -49,11 +49,12 @@ struct DecodeLimits {
 };
 
 struct DecodeResult {
-  std::vector<Part> parts;             // pre-order: a part precedes its children
-  std::string limit;                   // "" or "max expansion exceeded in p002 zbsm.zip"
-  std::vector<std::string> encrypted;  // labels of encrypted members
-  uint64_t decoded_bytes = 0;          // bytes written into parts by decoders
-  std::string temp_error;              // a temp file could not be written
+  std::vector<Part> parts;               // pre-order: a part precedes its children
+  std::string limit;                     // "" or "max expansion exceeded in p002 zbsm.zip"
+  std::vector<std::string> encrypted;    // labels of encrypted members
+  std::vector<std::string> undecodable;  // containers nobody can open: "p002 test.arc (.arc)"
+  uint64_t decoded_bytes = 0;            // bytes written into parts by decoders
+  std::string temp_error;                // a temp file could not be written
 
   bool over_limits() const { return !limit.empty(); }
 };

@@ -50,6 +50,9 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
   policy::Findings& f = out.findings;
   if (out.decoded.over_limits()) f.unchecked_reason = out.decoded.limit;
   if (!out.decoded.encrypted.empty()) f.encrypted = out.decoded.encrypted.front();
+  if (f.unchecked_reason.empty() && !out.decoded.undecodable.empty()) {
+    f.unchecked_reason = "no decoder for " + out.decoded.undecodable.front();
+  }
   if (!out.decoded.temp_error.empty()) {
     f.scan_failed = true;  // a part we could not keep is a part we did not check
     f.scan_error = out.decoded.temp_error;

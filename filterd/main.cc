@@ -59,16 +59,15 @@ asio::awaitable<void> watch_database(asio::thread_pool& pool,
   }
 }
 
-// Container types seen in mail that filterd cannot unpack itself: said once
-// at start-up, as amavis does ("No decoder for .arj"). ClamAV still parses
-// many of them on the raw part.
+// Container types filterd cannot unpack itself, said once at start-up as
+// amavis does ("No decoder for .arc"): parts of these types are UNCHECKED.
 void log_missing_decoders(const filterd::decoders::DecoderRegistry& registry) {
   for (const char* type :
-       {".zip", ".7z",  ".rar", ".tar", ".cpio", ".iso",  ".cab",  ".lha", ".ar",
-        ".deb", ".rpm", ".xar", ".gz",  ".bz2",  ".xz",   ".lzma", ".lz",  ".lz4",
-        ".zst", ".Z",   ".arj", ".zoo", ".ace",  ".tnef", ".hqx",  ".uue"}) {
-    if (registry.find(type) == nullptr) {
-      spdlog::info("No decoder for {} (left to ClamAV's own parsers)", type);
+       {".zip", ".7z",  ".rar",  ".tar", ".cpio", ".iso", ".cab",  ".lha", ".ar", ".deb", ".rpm",
+        ".xar", ".gz",  ".bz2",  ".xz",  ".lzma", ".lz",  ".lz4",  ".zst", ".Z",  ".arj", ".zoo",
+        ".ace", ".arc", ".zpaq", ".lzo", ".lrz",  ".rz",  ".tnef", ".hqx", ".uue"}) {
+    if (registry.find(type) == nullptr && !registry.is_external(type)) {
+      spdlog::info("No decoder for {}: such parts are UNCHECKED", type);
     }
   }
 }
