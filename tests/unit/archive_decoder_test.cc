@@ -608,7 +608,7 @@ TEST(ArchiveDecoder, ListsEveryTypeItReads) {
         ".rpm", ".xar", ".gz",  ".bz2", ".xz",   ".lzma", ".lz",  ".lz4", ".zst", ".Z"}) {
     EXPECT_TRUE(decoder_reads(t)) << t;
   }
-  for (const char* t : {".arj", ".zoo", ".ace", ".exe-ms", ".mail", ".tnef", ".txt"}) {
+  for (const char* t : {".arj", ".zoo", ".ace", ".xar", ".exe-ms", ".mail", ".tnef", ".txt"}) {
     EXPECT_FALSE(decoder_reads(t)) << t;
   }
 }
@@ -656,17 +656,17 @@ TEST(ArchiveDecoder, StreamThatIsNotCompressedIsDamagedNotEchoed) {
             DecodeStatus::kDamaged);
 }
 
-TEST(ArchiveDecoder, XarWrittenByLibarchiveIsRead) {
-  std::string xar =
-      write_archive(archive_write_set_format_xar,
-                    {{"docs", "", AE_IFDIR}, {"docs/a.txt", "alpha"}, {"b.exe", "MZ"}});
+// libarchive 3.6.2 loops forever on a xar with doubled link attributes
+// (its test_read_format_xar_doublelink; fixed in 3.7.4), so xar is off:
+// even a well-formed one is reported as not decodable.
+TEST(ArchiveDecoder, XarIsNotReadBecauseLibarchive362CanLoopForever) {
+  EXPECT_FALSE(decoder_reads(".xar"));
+  std::string xar = write_archive(archive_write_set_format_xar, {{"a.txt", "alpha"}});
   RecordingSink sink;
   Result r = decode(xar, ".xar", "x.xar", sink);
-  EXPECT_EQ(r.status, DecodeStatus::kOk) << r.problem;
-  EXPECT_EQ(sink.names(), (std::vector<std::string>{"docs/a.txt", "b.exe"}));
-  ASSERT_EQ(sink.children().size(), 2u);
-  EXPECT_EQ(sink.children()[0]->data, "alpha");
-  EXPECT_EQ(sink.children()[0]->info.decoder, "libarchive/xar");
+  EXPECT_EQ(r.status, DecodeStatus::kDamaged);
+  EXPECT_NE(r.problem.find("Unrecognized archive format"), std::string::npos) << r.problem;
+  EXPECT_TRUE(sink.children().empty());
 }
 
 TEST(ArchiveDecoder, OnlyRegularFilesBecomeChildren) {
@@ -876,8 +876,9 @@ TEST(ArchiveDecoder, OverlappingZipBombStopsAtTheByteQuota) {
   EXPECT_EQ(r.status, DecodeStatus::kStopped) << r.problem;
   EXPECT_EQ(budget->bytes, kQuota);
   EXPECT_EQ(budget->writes_after_stop, 0);
-  EXPECT_EQ(sink.children().size(), 1u);  // the first member alone is 2 GB
-  EXPECT_TRUE(sink.children()[0]->finished);
+  // b.txt (62 bytes), then "0", which alone claims 2 GB.
+  EXPECT_EQ(sink.names(), (std::vector<std::string>{"b.txt", "0"}));
+  for (const auto& child : sink.children()) EXPECT_TRUE(child->finished);
 }
 
 // Challenge9.zip: nine copies of a zip of nine copies of ... nested eight

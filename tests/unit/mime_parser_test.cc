@@ -122,8 +122,8 @@ TEST(ContentField, ParsesQuotedParamsCommentsAndCase) {
 }
 
 TEST(ContentField, Rfc2231ContinuationsAndCharsetAreJoinedAndDecoded) {
-  ContentField f = parse_content_field(
-      "attachment; filename*0*=utf-8''%E2%82%AC%20rate; filename*1=\"s.pdf\"");
+  ContentField f =
+      parse_content_field("attachment; filename*0*=utf-8''%E2%82%AC%20rate; filename*1=\"s.pdf\"");
   EXPECT_EQ(f.params["filename"], "\xE2\x82\xAC rates.pdf");
 }
 
