@@ -74,6 +74,18 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
     if (p.encrypted || p.has_children || seen_in_raw_scan(p) || p.content.size() == 0) continue;
     record(p.content.bytes(), p.label());
   }
+  // The raw scan found something in bytes we skipped: scan those parts too,
+  // only now (infected mail is rare), to say which part held it.
+  if (!f.viruses.empty() && f.virus_location.empty()) {
+    for (const decoders::Part& p : out.decoded.parts) {
+      if (!seen_in_raw_scan(p) || p.content.size() == 0) continue;
+      auto r = scanner.scan(p.content.bytes(), p.label());
+      if (r && r->infected()) {
+        f.virus_location = p.label();
+        break;
+      }
+    }
+  }
   out.scan_ms = ms_since(t1);
   return out;
 }
