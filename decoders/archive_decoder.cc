@@ -96,10 +96,7 @@ int sniff_compressor(std::string_view head) {
   auto starts = [&](std::string_view magic) { return head.starts_with(magic); };
   if (starts("\x1f\x8b")) return ARCHIVE_FILTER_GZIP;
   if (starts("BZh")) return ARCHIVE_FILTER_BZIP2;
-  if (starts(std::string_view("\xfd"
-                              "7zXZ\0",
-                              6)))
-    return ARCHIVE_FILTER_XZ;
+  if (starts(std::string_view("\xfd\x37\x7a\x58\x5a\x00", 6))) return ARCHIVE_FILTER_XZ;
   if (starts("\x28\xb5\x2f\xfd")) return ARCHIVE_FILTER_ZSTD;
   if (starts("\x04\x22\x4d\x18")) return ARCHIVE_FILTER_LZ4;
   if (starts("LZIP")) return ARCHIVE_FILTER_LZIP;
@@ -250,7 +247,6 @@ class ByteReader {
  public:
   explicit ByteReader(std::string_view d) : d_(d) {}
   bool ok() const { return ok_; }
-  size_t pos() const { return pos_; }
   size_t left() const { return d_.size() - pos_; }
   uint64_t vint() {  // 7 bits a byte, low first, at most 10 bytes
     uint64_t v = 0;
@@ -279,14 +275,13 @@ class ByteReader {
   bool ok_ = true;
 };
 
-Rar5Encryption rar5_encryption(std::string_view data) {
+Rar5Encryption rar5_encryption(std::string_view data, int max_blocks) {
   constexpr std::string_view kSignature("Rar!\x1a\x07\x01\x00", 8);
-  constexpr int kMaxBlocks = 100000;  // as ArchiveDecoderLimits::max_headers
   Rar5Encryption out;
   size_t sig = data.find(kSignature);  // after an SFX stub, too
   if (sig == std::string_view::npos) return out;
   ByteReader r(data.substr(sig + kSignature.size()));
-  for (int block = 0; block < kMaxBlocks && r.ok() && r.left() > 0; ++block) {
+  for (int block = 0; block < max_blocks && r.ok() && r.left() > 0; ++block) {
     r.bytes(4);  // header CRC32
     ByteReader h(r.bytes(r.vint()));
     uint64_t type = h.vint(), flags = h.vint();
@@ -380,7 +375,7 @@ const Rar5Encryption* Extraction::rar5() {
       archive_read_has_encrypted_entries(a_.get()) != ARCHIVE_READ_FORMAT_ENCRYPTION_UNSUPPORTED) {
     return nullptr;
   }
-  if (!rar5_) rar5_ = rar5_encryption(data_);
+  if (!rar5_) rar5_ = rar5_encryption(data_, limits_.max_headers);
   return &*rar5_;
 }
 
@@ -428,7 +423,7 @@ bool Extraction::open() {
       // header before the chain has a source), so .Z alone is bid for,
       // with nothing else to bid and its magic checked first; the chain is
       // then bounded by libarchive's cap of 25 filters.
-      if (!data_.starts_with("\x1f\x9d")) {
+      if (data_.size() < 3 || !data_.starts_with("\x1f\x9d")) {  // magic, flags
         note("damaged", "not a .Z stream");
         return false;
       }

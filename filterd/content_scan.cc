@@ -71,7 +71,12 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
   record(message, "");
   for (const decoders::Part& p : out.decoded.parts) {
     if (f.scan_failed) break;
-    if (p.encrypted || p.has_children || seen_in_raw_scan(p) || p.content.size() == 0) continue;
+    // A container we unpacked cleanly is covered by its children; a damaged
+    // one (members we could not read) is scanned whole as well.
+    const bool covered_by_children = p.has_children && p.problem.empty();
+    if (p.encrypted || covered_by_children || seen_in_raw_scan(p) || p.content.size() == 0) {
+      continue;
+    }
     record(p.content.bytes(), p.label());
   }
   // The raw scan found something in bytes we skipped: scan those parts too,
