@@ -14,7 +14,7 @@ DecoderRegistry builtin_decoders() {
   registry.add(make_tnef_decoder());
   // Formats libarchive cannot read but ClamAV's own parsers do: ClamAV
   // unpacks them when it scans the part (amavis lists these as "No decoder").
-  for (const char* type : {".arj", ".doc", ".pdf", ".rtf", ".exe-ms"}) {
+  for (const char* type : {".arj", ".chm", ".doc", ".pdf", ".rtf", ".exe-ms"}) {
     registry.add_external(type, "clamav");
   }
   return registry;

@@ -61,6 +61,7 @@ constexpr Rule kRules[] = {
     {"Transport Neutral Encapsulation Format", ".tnef"},
     {"BinHex", ".hqx"},
     {"uuencoded", ".uue"},
+    {"MS Windows HtmlHelp", ".chm"},
     {"PE32 executable|PE32+ executable|MS-DOS executable|MS Windows|PE32", ".exe-ms"},
     {"ELF ", ".elf"},
     {"Mach-O", ".macho"},
@@ -148,6 +149,39 @@ namespace {
 // that (dozens of regex tests), so plain text is recognised here first:
 // no NUL and almost only printable bytes in the head. Anything else, and
 // text that could be a mail or an encoded file, goes to libmagic.
+// `head` is lower-cased. Field lines (and continuations) up to a blank line;
+// at least two fields, one of them a field every mail client knows.
+bool looks_like_mail(std::string_view head) {
+  static constexpr std::string_view kKnown[] = {
+      "from:",     "to:",          "subject:",      "date:",         "message-id:",
+      "received:", "return-path:", "mime-version:", "content-type:", "delivered-to:"};
+  size_t pos = head.starts_with("from ") ? head.find('\n') + 1 : 0;
+  int fields = 0;
+  bool known = false;
+  while (pos < head.size()) {
+    size_t nl = head.find('\n', pos);
+    if (nl == std::string_view::npos) return false;  // header section longer than the head
+    std::string_view line = head.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = nl + 1;
+    if (line.empty()) return fields >= 2 && known;
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (fields == 0) return false;
+      continue;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    for (char c : line.substr(0, colon)) {
+      if (c <= ' ' || c > '~') return false;
+    }
+    ++fields;
+    for (std::string_view k : kKnown) {
+      if (line.starts_with(k)) known = true;
+    }
+  }
+  return false;
+}
+
 std::optional<FileType> quick_text_type(std::string_view data) {
   constexpr size_t kHead = 8192;
   std::string_view raw = data.substr(0, kHead);
@@ -166,14 +200,15 @@ std::optional<FileType> quick_text_type(std::string_view data) {
       has("<?xml")) {
     return std::nullopt;
   }
-  // A text that starts like a mail header may be a message (libmagic's
-  // "RFC 822 mail"): let libmagic decide.
-  static constexpr std::string_view kMailStarts[] = {
-      "from ",    "received:", "from:",         "return-path:",  "message-id:",   "date:",
-      "subject:", "to:",       "mime-version:", "delivered-to:", "reply-to:",     "content-type:",
-      "sender:",  "x-",        "article",       "path:",         "relay-version:"};
-  for (std::string_view start : kMailStarts) {
-    if (head.starts_with(start)) return std::nullopt;
+  // A header section (field lines up to a blank line, with at least one
+  // field a mail has) makes it a message, whatever libmagic would say about
+  // a mail that does not start with From: or Received:.
+  if (looks_like_mail(head)) {
+    FileType t;
+    t.short_type = ".mail";
+    t.description = "RFC 822 mail text";
+    t.mime_type = "message/rfc822";
+    return t;
   }
   FileType t;
   if (has("<html") || has("<!doctype html") || has("<body")) {
@@ -201,7 +236,8 @@ FileType detect_type(std::string_view data) {
   if (auto quick = quick_text_type(data)) return *quick;
   // Don't look inside compressed data: a .gz is a .gz, its member is typed
   // after the decoder unpacks it.
-  thread_local MagicHandle describe(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ENCODING);
+  // (MAGIC_NO_CHECK_ENCODING would also switch off libmagic's mail tests.)
+  thread_local MagicHandle describe(MAGIC_NO_CHECK_COMPRESS);
   thread_local MagicHandle mime(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
   t.description = describe.run(data);
   t.mime_type = mime.run(data);

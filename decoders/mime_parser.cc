@@ -115,6 +115,22 @@ std::vector<std::string_view> split_params(std::string_view s) {
   return out;
 }
 
+// Every value of parameter `name` in a structured field (duplicates kept).
+std::vector<std::string> param_values(std::string_view raw, std::string_view name) {
+  std::vector<std::string> out;
+  std::string clean = strip_comments(raw);
+  std::vector<std::string_view> items = split_params(clean);
+  for (size_t i = 1; i < items.size(); ++i) {
+    std::string_view item = trim(items[i]);
+    size_t eq = item.find('=');
+    if (eq != std::string_view::npos && lower(trim(item.substr(0, eq))) == name) {
+      std::string v = unquote(item.substr(eq + 1));
+      if (!v.empty()) out.push_back(std::move(v));
+    }
+  }
+  return out;
+}
+
 // Where a delimiter line for `boundary` starts at or after `from` (at a
 // line start), or npos. Sets `close` for "--boundary--" and `line_end` to
 // the first byte after the delimiter line.
@@ -193,13 +209,17 @@ class Parser {
 
   void read_headers(std::string_view headers, std::string_view default_type, MimeEntity& e) {
     std::optional<std::string> ct, cd, cte;
+    std::vector<std::string> all_types;
     for (const HeaderField& f : parse_header_fields(headers)) {
-      std::string name = lower(f.name);
+      // "Content-Type(comment):" is read as Content-Type, as ClamAV does: a
+      // scanner that skips the field is the evasion.
+      std::string name = lower(trim(strip_comments(f.name)));
       std::string_view raw = f.raw.substr(f.raw.find(':') + 1);
       std::string value;
       for (char c : raw) {
         if (c != '\r' && c != '\n') value += c;
       }
+      if (name == "content-type") all_types.push_back(value);
       if (name == "content-type" && !ct)
         ct = value;
       else if (name == "content-disposition" && !cd)
@@ -234,12 +254,21 @@ class Parser {
       }
     }
     e.multipart = e.content_type.starts_with("multipart/");
+    if (e.multipart) {
+      for (const std::string& t : all_types) {
+        for (std::string& b : param_values(t, "boundary")) {
+          if (std::find(e.extra_boundaries.begin(), e.extra_boundaries.end(), b) ==
+              e.extra_boundaries.end()) {
+            e.extra_boundaries.push_back(std::move(b));
+          }
+        }
+      }
+    }
   }
 
   void split_multipart(int index) {
     MimeEntity& e = tree_.entities[index];
     const size_t body = e.body_begin, end = e.end;
-    const int depth = e.depth;
     const std::string child_default =
         e.content_type == "multipart/digest" ? "message/rfc822" : "text/plain";
     std::string boundary;
@@ -263,15 +292,51 @@ class Parser {
         return;
       }
     }
+    const size_t before = tree_.entities[index].children.size();
+    split_with(index, boundary, child_default);
+    // Attackers declare two boundaries (two parameters or two Content-Type
+    // fields) and hide the payload under the one a scanner ignores; clients
+    // differ on which wins. Parts under every declared boundary are kept.
+    const std::vector<std::string> extra = tree_.entities[index].extra_boundaries;
+    for (const std::string& b : extra) {
+      if (b != boundary && tree_.truncated.empty()) split_with(index, b, child_default);
+    }
+    if (tree_.entities[index].children.size() == before && tree_.entities[index].problem.empty()) {
+      tree_.entities[index].problem = "no MIME delimiter found";
+    }
+    if (tree_.entities[index].children.size() == before) {
+      tree_.entities[index].multipart = false;  // scan it as one body
+    }
+  }
+
+  // Adds the parts delimited by `boundary` as children of entity `index`.
+  void split_with(int index, const std::string& boundary, const std::string& child_default) {
+    const size_t body = tree_.entities[index].body_begin, end = tree_.entities[index].end;
+    const int depth = tree_.entities[index].depth;
+    std::string_view region = text_.substr(0, end);
     bool close = false;
     size_t line_end = 0;
     size_t delim = find_delimiter(region, body, boundary, close, line_end);
-    if (delim == std::string_view::npos) {
-      tree_.entities[index].problem = "no MIME delimiter found";
-      tree_.entities[index].multipart = false;  // scan it as one body
-      return;
+    if (delim == std::string_view::npos) return;
+    if (close) {
+      // Only a closing delimiter: what precedes it is the one part.
+      parse_entity(body, body_end_before(region, delim, body), index, depth + 1, child_default);
+      note(index, "no opening boundary");
+      close = false;
+      line_end = std::string_view::npos;  // parts may still follow (see below)
     }
-    while (!close) {
+    for (;;) {
+      if (close || line_end == std::string_view::npos) {
+        // After the closing delimiter only the epilogue should follow; a
+        // delimiter there re-opens parts that some clients show.
+        size_t from = line_end == std::string_view::npos ? delim + 1 : line_end;
+        bool reopen_close = false;
+        size_t reopen_end = 0;
+        size_t again = find_delimiter(region, from, boundary, reopen_close, reopen_end);
+        if (again == std::string_view::npos || reopen_close) return;
+        note(index, "parts after the closing boundary");
+        line_end = reopen_end;
+      }
       size_t part_start = line_end;
       bool next_close = false;
       size_t next_end = 0;
@@ -280,15 +345,18 @@ class Parser {
           next == std::string_view::npos ? end : body_end_before(region, next, part_start);
       parse_entity(part_start, std::max(part_start, part_end), index, depth + 1, child_default);
       if (next == std::string_view::npos) {
-        if (tree_.entities[index].problem.empty()) {
-          tree_.entities[index].problem = "missing closing boundary";
-        }
-        break;
+        note(index, "missing closing boundary");
+        return;
       }
-      if (!tree_.truncated.empty()) break;
+      if (!tree_.truncated.empty()) return;
       close = next_close;
+      delim = next;
       line_end = next_end;
     }
+  }
+
+  void note(int index, const char* problem) {
+    if (tree_.entities[index].problem.empty()) tree_.entities[index].problem = problem;
   }
 
   std::string_view text_;
@@ -302,7 +370,10 @@ ContentField parse_content_field(std::string_view raw_value) {
   ContentField f;
   std::string clean = strip_comments(raw_value);
   std::vector<std::string_view> items = split_params(clean);
-  f.value = lower(trim(items.front()));
+  // The value is one token ("type/subtype", "attachment"); anything after
+  // it (a folded second header, junk) is not part of it (RFC 2045 §5.1).
+  std::string_view token = trim(items.front());
+  f.value = lower(token.substr(0, token.find_first_of(" \t\r\n")));
   // RFC 2231 §3/§4: name*0, name*1*, ... joined in order; "*" = encoded.
   struct Segment {
     std::string value;

@@ -42,6 +42,7 @@ struct MimeEntity {
   std::string transfer_encoding;       // lower-cased, trimmed; "" = 7bit
   std::vector<std::string> filenames;  // declared names, decoded to UTF-8
   bool multipart = false;
+  std::vector<std::string> extra_boundaries;  // every boundary declared (evasion)
   std::vector<int> children;
   std::string problem;  // what was wrong, for --parts and bad-header checks
 

@@ -32,8 +32,8 @@ void add_result(policy::Findings& f, const scanners::VirusScanResult& r, const s
         f.unchecked_reason = v + (where.empty() ? "" : " in " + where);
       continue;
     }
-    if (std::find(f.viruses.begin(), f.viruses.end(), v) != f.viruses.end()) continue;
-    f.viruses.push_back(v);
+    if (std::find(f.viruses.begin(), f.viruses.end(), v) == f.viruses.end()) f.viruses.push_back(v);
+    // The raw scan names the virus first; the part scan says where it is.
     if (f.virus_location.empty() && !where.empty()) f.virus_location = where;
   }
 }

@@ -114,6 +114,56 @@ TEST(MimeParser, DeepNestingStopsAtTheLimit) {
   EXPECT_FALSE(t.truncated.empty());
 }
 
+// Evasions found by container_detection_test (ClamAV's own bypass samples):
+// a scanner that picks a different boundary than the client misses the
+// payload, so parts under every declared boundary are kept.
+TEST(MimeParser, PartsUnderEveryDeclaredBoundaryAreKept) {
+  for (std::string header : {"Content-Type: multipart/mixed; boundary=X; boundary=Y\r\n",
+                             "Content-Type: multipart/mixed; boundary=X\r\n"
+                             "Content-Type: multipart/mixed; boundary=Y\r\n"}) {
+    std::string m = header +
+                    "\r\n--X\r\n\r\ndecoy\r\n--X--\r\n--Y\r\nContent-Type: application/x-evil;"
+                    " name=evil.exe\r\n\r\nMZ\r\n--Y--\r\n";
+    auto l = leaves(parse_mime(m));
+    ASSERT_EQ(l.size(), 2u) << header;
+    EXPECT_EQ(l[1]->filenames, std::vector<std::string>{"evil.exe"});
+  }
+}
+
+TEST(MimeParser, OnlyAClosingDelimiterStillYieldsThePartBeforeIt) {
+  std::string m =
+      "Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\nContent-Type: application/x-evil;"
+      " name=evil.exe\r\nContent-Transfer-Encoding: base64\r\n\r\nTVo=\r\n--B--\r\n";
+  MimeTree t = parse_mime(m);
+  auto l = leaves(t);
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0]->filenames, std::vector<std::string>{"evil.exe"});
+  EXPECT_EQ(t.entities[0].problem, "no opening boundary");
+}
+
+TEST(MimeParser, PartsReopenedAfterTheClosingDelimiterAreKept) {
+  std::string m =
+      "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n\r\nfirst\r\n--B--\r\n"
+      "--B\r\nContent-Type: application/x-evil; name=evil.exe\r\n\r\nMZ\r\n--B--\r\n";
+  auto l = leaves(parse_mime(m));
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[1]->filenames, std::vector<std::string>{"evil.exe"});
+}
+
+TEST(MimeParser, CommentInAFieldNameIsIgnored) {
+  std::string m =
+      "Content-Type(meow): multipart/mixed; boundary=Y\r\n\r\n--Y\r\nContent-Type: "
+      "application/x-evil; name=evil.exe\r\n\r\nMZ\r\n--Y--\r\n";
+  auto l = leaves(parse_mime(m));
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0]->filenames, std::vector<std::string>{"evil.exe"});
+}
+
+TEST(ContentField, ValueIsOneTokenEvenWhenJunkIsFoldedIn) {
+  ContentField f = parse_content_field("multipart/mixed\r\n   Content-Type: text/plain");
+  EXPECT_EQ(f.value, "multipart/mixed");
+}
+
 TEST(ContentField, ParsesQuotedParamsCommentsAndCase) {
   ContentField f = parse_content_field(" Text/HTML (comment) ; CharSet=\"UTF-8\" ; x=\"a;b\"");
   EXPECT_EQ(f.value, "text/html");
