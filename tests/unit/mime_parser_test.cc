@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "decoders/transfer_encoding.h"
 
 namespace filterd::decoders {
@@ -12,10 +14,11 @@ std::string body_of(std::string_view text, const MimeEntity& e) {
   return std::string(text.substr(e.body_begin, e.end - e.body_begin));
 }
 
-std::vector<const MimeEntity*> leaves(const MimeTree& t) {
-  std::vector<const MimeEntity*> out;
+// Copies, so that the result may outlive the tree.
+std::vector<std::optional<MimeEntity>> leaves(const MimeTree& t) {
+  std::vector<std::optional<MimeEntity>> out;
   for (const auto& e : t.entities) {
-    if (!e.multipart) out.push_back(&e);
+    if (!e.multipart) out.emplace_back(e);
   }
   return out;
 }
