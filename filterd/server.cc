@@ -65,7 +65,7 @@ asio::awaitable<void> Server::accept_loop(size_t index) {
       spdlog::warn("accept on {}: {}", config_.listen[index].str(), ec.message());
       continue;  // EMFILE and friends: keep serving the connections we have
     }
-    if (active_ >= config_.max_connections) {
+    if (*active_ >= config_.max_connections) {
       // Answer the refusal without blocking the accept loop.
       auto refused = std::make_shared<smtp::Socket>(std::move(sock));
       static const std::string kBusy =
@@ -97,11 +97,14 @@ asio::awaitable<bool> Server::write_all(smtp::GuardedSocket& conn, std::string o
 }
 
 asio::awaitable<void> Server::serve(smtp::Socket socket, smtp::Protocol protocol) {
-  ++active_;
+  // The counter is shared with the coroutine frame: frames still pending
+  // when the io_context is torn down are destroyed after the Server.
+  std::shared_ptr<unsigned> active = active_;
+  ++*active;
   struct Leave {
-    unsigned& n;
-    ~Leave() { --n; }
-  } leave{active_};
+    std::shared_ptr<unsigned> n;
+    ~Leave() { --*n; }
+  } leave{active};
 
   const ClientInfo client{smtp::peer_name(socket)};
   auto conn = smtp::GuardedSocket::create(std::move(socket));

@@ -31,7 +31,7 @@ class Server {
   // transaction and then get 421.
   void stop();
 
-  unsigned active_connections() const { return active_; }
+  unsigned active_connections() const { return *active_; }
 
  private:
   void set_socket_access(const std::string& path);
@@ -43,7 +43,7 @@ class Server {
   const Config& config_;
   Processor& processor_;
   std::vector<smtp::Acceptor> acceptors_;
-  unsigned active_ = 0;
+  std::shared_ptr<unsigned> active_ = std::make_shared<unsigned>(0);
   bool stopping_ = false;
 };
 
