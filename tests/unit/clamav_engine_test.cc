@@ -16,26 +16,16 @@
 #include <thread>
 #include <vector>
 
+#include "tests/unit/test_data.h"
+
 namespace filterd::scanners {
 namespace {
 
 namespace fs = std::filesystem;
 using Kind = ScanError::Kind;
 
-// Split in two so that this source file itself never matches a signature.
-std::string eicar() {
-  return std::string("X5O!P%@AP[4\\PZX54(P^)7CC)7}$") + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-}
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 0xf];
-  }
-  return out;
-}
+using filterd::testing::eicar;
+using filterd::testing::hex;
 
 std::string base64(std::string_view bytes) {
   static constexpr char kAlphabet[] =

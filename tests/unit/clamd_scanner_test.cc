@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/unit/test_data.h"
+
 namespace filterd::scanners {
 namespace {
 
@@ -35,20 +37,8 @@ using namespace std::chrono_literals;
 using Kind = ScanError::Kind;
 using Clock = std::chrono::steady_clock;
 
-// Split in two so that this source file itself never matches a signature.
-std::string eicar() {
-  return std::string("X5O!P%@AP[4\\PZX54(P^)7CC)7}$") + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-}
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 0xf];
-  }
-  return out;
-}
+using filterd::testing::eicar;
+using filterd::testing::hex;
 
 const std::string kEicarName = "Eicar-Test-Signature.UNOFFICIAL";
 

@@ -40,6 +40,7 @@
 #include "decoders/message_decoder.h"
 #include "filterd/content_scan.h"
 #include "scanners/clamav_engine.h"
+#include "tests/unit/test_data.h"
 
 namespace filterd {
 namespace {
@@ -83,20 +84,8 @@ std::string read_file(const fs::path& path) {
   return std::move(ss).str();
 }
 
-// Split in two so that this source file itself never matches a signature.
-std::string eicar() {
-  return std::string("X5O!P%@AP[4\\PZX54(P^)7CC)7}$") + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-}
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 0xf];
-  }
-  return out;
-}
+using filterd::testing::eicar;
+using filterd::testing::hex;
 
 // ---------------------------------------------------------------------------
 // Transfer encodings, written out here rather than taken from filterd so
