@@ -26,7 +26,7 @@ namespace filterd::decoders {
 struct FileType {
   std::string short_type;   // ".zip"
   std::string description;  // libmagic's text, "Zip archive data, at least v2.0 to extract"
-  std::string mime_type;    // libmagic's MIME type, "application/zip"
+  std::string mime_type;    // coarse: "text/plain" or "application/octet-stream"
 };
 
 // Looks at the first bytes of `data` (libmagic reads at most 1 MiB).
