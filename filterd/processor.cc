@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -67,6 +68,24 @@ std::string log_safe(std::string_view s) {
 
 }  // namespace
 
+asio::awaitable<Reply> Processor::send_dsn(const Dsn& d, std::string reason,
+                                           std::vector<policy::DsnRecipient> recipients) {
+  const policy::DsnInput in{config_.myhostname,
+                            d.mail_id,
+                            policy::rfc5322_date(std::time(nullptr)),
+                            policy::rfc5322_date(d.arrival),
+                            d.envelope.envid,
+                            d.envelope.sender,
+                            std::move(reason),
+                            std::move(recipients),
+                            header_section(d.message)};
+  smtp::Envelope to_sender;  // null sender: a DSN is never bounced (RFC 3461 §6.2)
+  to_sender.recipients.push_back({d.envelope.sender, "", ""});
+  smtp::DeliveryResult r =
+      co_await smtp::deliver(config_.forward, to_sender, "", policy::compose_dsn(in), d.forward);
+  co_return r.recipients.front();
+}
+
 Processor::Processor(const Config& config, scanners::VirusScanner& scanner,
                      const decoders::DecoderRegistry& decoders, asio::thread_pool& workers)
     : config_(config), scanner_(scanner), decoders_(decoders), workers_(workers) {}
@@ -99,6 +118,7 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   auto forward_start = Clock::now();
   smtp::ClientOptions fwd = config_.forward_options;
   fwd.all_or_nothing = input == smtp::Protocol::kSmtp;
+  const Dsn dsn{trace.mail_id, arrival, env, data, fwd};
 
   if (decision.destiny == Destiny::kPass) {
     const std::string_view eol = decoders::line_ending_of(data);
@@ -108,77 +128,47 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
     trace.queued_as = r.queued_as;
     // SMTP upstream, some accepted and some refused for good: the upstream
     // gets one 250, so the refused ones are told by DSN here.
-    bool any_ok = false, any_perm = false;
-    for (const auto& rep : per_rcpt) {
-      any_ok |= rep.positive();
-      any_perm |= rep.permanent();
-    }
-    if (input == smtp::Protocol::kSmtp && any_ok && any_perm) {
-      policy::DsnInput dsn{config_.myhostname,
-                           trace.mail_id,
-                           policy::rfc5322_date(std::time(nullptr)),
-                           policy::rfc5322_date(arrival),
-                           env.envid,
-                           env.sender,
-                           "the next hop refused some recipients",
-                           {},
-                           header_section(data)};
-      for (size_t i = 0; i < n_rcpt; ++i) {
-        if (per_rcpt[i].permanent() && policy::failure_dsn_wanted(env, env.recipients[i])) {
-          dsn.recipients.push_back(
-              {env.recipients[i].address, env.recipients[i].orcpt, per_rcpt[i]});
-        }
+    const bool any_ok = std::any_of(per_rcpt.begin(), per_rcpt.end(),
+                                    [](const Reply& rep) { return rep.positive(); });
+    std::vector<policy::DsnRecipient> refused;
+    for (size_t i = 0; i < n_rcpt; ++i) {
+      if (per_rcpt[i].permanent() && policy::failure_dsn_wanted(env, env.recipients[i])) {
+        refused.push_back({env.recipients[i].address, env.recipients[i].orcpt, per_rcpt[i]});
       }
-      if (!dsn.recipients.empty()) {
-        smtp::Envelope denv;
-        denv.recipients.push_back({env.sender, "", ""});
-        auto sent =
-            co_await smtp::deliver(config_.forward, denv, "", policy::compose_dsn(dsn), fwd);
-        if (!sent.recipients[0].positive()) {
-          // Delivered to some but cannot report the rest: a retry duplicates
-          // for the accepted ones, which beats losing the others silently.
-          spdlog::error("({}) DSN for refused recipients not accepted: {}", trace.mail_id,
-                        sent.recipients[0].one_line());
-          for (auto& rep : per_rcpt)
-            rep = Reply{451, "4.4.0", "Error: could not send DSN, id=" + trace.mail_id};
-        } else {
-          trace.note = "DSN sent for refused recipients";
-        }
+    }
+    if (input == smtp::Protocol::kSmtp && any_ok && !refused.empty()) {
+      Reply sent = co_await send_dsn(dsn, "the next hop refused some recipients", refused);
+      if (!sent.positive()) {
+        // Delivered to some but cannot report the rest: a retry duplicates
+        // for the accepted ones, which beats losing the others silently.
+        spdlog::error("({}) DSN for refused recipients not accepted: {}", trace.mail_id,
+                      sent.one_line());
+        std::fill(per_rcpt.begin(), per_rcpt.end(),
+                  Reply{451, "4.4.0", "Error: could not send DSN, id=" + trace.mail_id});
+      } else {
+        trace.note = "DSN sent for refused recipients";
       }
     }
   } else if (decision.destiny == Destiny::kBounce) {
-    policy::DsnInput dsn{
-        config_.myhostname,
-        trace.mail_id,
-        policy::rfc5322_date(std::time(nullptr)),
-        policy::rfc5322_date(arrival),
-        env.envid,
-        env.sender,
-        std::string(policy::category_log_name(decision.category)) + ": " + decision.reason,
-        {},
-        header_section(data)};
-    const Reply rejected{554, "5.7.0",
-                         "Reject, id=" + trace.mail_id + " - " +
-                             std::string(policy::category_log_name(decision.category)) + ": " +
-                             decision.reason};
+    const std::string what =
+        std::string(policy::category_log_name(decision.category)) + ": " + decision.reason;
+    const Reply rejected{554, "5.7.0", "Reject, id=" + trace.mail_id + " - " + what};
+    std::vector<policy::DsnRecipient> bounced;
     for (const auto& r : env.recipients) {
-      if (policy::failure_dsn_wanted(env, r))
-        dsn.recipients.push_back({r.address, r.orcpt, rejected});
+      if (policy::failure_dsn_wanted(env, r)) bounced.push_back({r.address, r.orcpt, rejected});
     }
     Reply outcome = policy::blocked_reply(decision, trace.mail_id);
-    if (dsn.recipients.empty()) {
+    if (bounced.empty()) {
       trace.note = "no DSN (null sender or NOTIFY)";
     } else {
-      smtp::Envelope denv;
-      denv.recipients.push_back({env.sender, "", ""});
-      auto sent = co_await smtp::deliver(config_.forward, denv, "", policy::compose_dsn(dsn), fwd);
-      if (sent.recipients[0].positive()) {
+      Reply sent = co_await send_dsn(dsn, what, bounced);
+      if (sent.positive()) {
         trace.note = "DSN sent";
-        trace.queued_as = sent.queued_as;
+        trace.queued_as = smtp::parse_queued_as(sent.text);
       } else {
         // The bounce is part of the destiny: without it, the MTA must retry.
         outcome = Reply{451, "4.4.0", "Error: could not send DSN, id=" + trace.mail_id};
-        trace.note = "DSN failed: " + sent.recipients[0].one_line();
+        trace.note = "DSN failed: " + sent.one_line();
       }
     }
     std::fill(per_rcpt.begin(), per_rcpt.end(), outcome);

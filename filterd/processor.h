@@ -15,6 +15,7 @@
 
 #include "decoders/decoder.h"
 #include "filterd/config.h"
+#include "policy/dsn.h"
 #include "scanners/virus_scanner.h"
 #include "smtp/asio.h"
 #include "smtp/server_session.h"
@@ -37,6 +38,19 @@ class Processor {
                                                            const ClientInfo& client);
 
  private:
+  // What a DSN about this message needs. REQUIRES: outlives send_dsn().
+  struct Dsn {
+    const std::string& mail_id;
+    long long arrival;
+    const smtp::Envelope& envelope;
+    std::string_view message;
+    const smtp::ClientOptions& forward;
+  };
+  // Sends a failure DSN to the envelope sender through the next hop;
+  // returns the next hop's reply for it.
+  boost::asio::awaitable<smtp::Reply> send_dsn(const Dsn& dsn, std::string reason,
+                                               std::vector<policy::DsnRecipient> recipients);
+
   const Config& config_;
   scanners::VirusScanner& scanner_;
   const decoders::DecoderRegistry& decoders_;
