@@ -1,7 +1,7 @@
 // clamd_scanner.cc — VirusScanner client for clamd's z-command protocol.
 //
-// The top half is pure: socket-spec and reply parsing. The bottom half is
-// the I/O edge: one non-blocking socket per exchange, every wait a poll()
+// This is the I/O edge; the pure socket-spec and reply parsers are in
+// clamd_protocol.cc. One non-blocking socket per exchange, every wait a poll()
 // against the exchange's deadline. The socket is non-blocking so that a
 // send() after poll() said "writable" can never block past the deadline;
 // for the calling worker thread the call is synchronous.
@@ -23,38 +23,21 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <climits>
 #include <cstring>
-#include <optional>
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "scanners/clamd_protocol.h"
 
 namespace filterd::scanners {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using Kind = ScanError::Kind;
-
-// Longest clamd text (error line, version) we copy into a message.
-constexpr std::size_t kMaxQuotedReplyChars = 200;
-
-std::unexpected<ScanError> fail(Kind kind, std::string message) {
-  return std::unexpected(ScanError{kind, std::move(message)});
-}
-
-bool is_printable(char c) {
-  return c >= 0x20 && c <= 0x7e;
-}
-
-// `text` with non-printable bytes replaced by '?' and cut at `max` chars.
-std::string printable(std::string_view text, std::size_t max = kMaxQuotedReplyChars) {
-  std::string out(text.substr(0, max));
-  std::ranges::replace_if(
-      out, [](char c) { return !is_printable(c); }, '?');
-  return out;
-}
+using clamd::fail;
+using clamd::printable;
 
 std::string_view trim_terminators(std::string_view s) {
   while (!s.empty() && (s.back() == '\0' || s.back() == '\n' || s.back() == '\r')) {
@@ -63,107 +46,9 @@ std::string_view trim_terminators(std::string_view s) {
   return s;
 }
 
-void add_virus_name(VirusScanResult& result, std::string_view name) {
-  auto& names = result.viruses;
-  if (names.size() < kMaxVirusNames && std::ranges::find(names, name) == names.end()) {
-    names.emplace_back(name);
-  }
-}
-
 std::string errno_text(int err) {
   return std::error_code(err, std::generic_category()).message();
 }
-
-}  // namespace
-
-std::expected<ClamdAddress, ScanError> parse_clamd_socket_spec(std::string_view spec) {
-  const auto invalid = [&](std::string_view why) {
-    return fail(Kind::kInternal,
-                "invalid clamd socket \"" + printable(spec) + "\": " + std::string(why));
-  };
-  ClamdAddress address;
-  if (spec.starts_with("unix:")) {
-    address.path_or_host = spec.substr(5);
-    if (!address.path_or_host.starts_with('/')) return invalid("path must be absolute");
-    if (address.path_or_host.size() >= sizeof(sockaddr_un::sun_path)) {
-      return invalid("path longer than a unix socket path can be");
-    }
-    return address;
-  }
-  if (!spec.starts_with("inet:")) return invalid("expected unix:/path or inet:HOST:PORT");
-  address.family = ClamdAddress::Family::kInet;
-  std::string_view rest = spec.substr(5);
-  std::string_view host;
-  std::string_view port;
-  if (rest.starts_with('[')) {  // [IPv6]:PORT
-    const auto close = rest.find("]:");
-    if (close == std::string_view::npos) return invalid("expected [ADDRESS]:PORT");
-    host = rest.substr(1, close - 1);
-    port = rest.substr(close + 2);
-  } else {
-    const auto colon = rest.rfind(':');
-    if (colon == std::string_view::npos) return invalid("missing :PORT");
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return invalid("write IPv6 hosts as [ADDRESS]");
-  }
-  if (host.empty()) return invalid("missing host");
-  unsigned value = 0;
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 ||
-      value > 65535) {
-    return invalid("port must be a number in 1..65535");
-  }
-  address.path_or_host = host;
-  address.port = static_cast<std::uint16_t>(value);
-  return address;
-}
-
-std::expected<VirusScanResult, ScanError> parse_clamd_instream_reply(std::string_view reply) {
-  VirusScanResult result;
-  std::optional<ScanError> error;
-  bool ok = false;
-  while (!reply.empty()) {
-    const auto end = reply.find_first_of(std::string_view("\0\n", 2));
-    std::string_view line = reply.substr(0, end);
-    reply = end == std::string_view::npos ? std::string_view() : reply.substr(end + 1);
-    if (line.ends_with('\r')) line.remove_suffix(1);
-    if (line.empty()) continue;
-
-    if (line.ends_with(" FOUND")) {
-      std::string_view name = line.substr(0, line.size() - 6);
-      const auto colon = name.find(": ");
-      if (colon == std::string_view::npos) {
-        return fail(Kind::kProtocol, "clamd FOUND line without name: " + printable(line));
-      }
-      name = name.substr(colon + 2);
-      if (name.ends_with(')')) {  // ExtendedDetectionInfo: "Name(md5:size)"
-        if (const auto open = name.rfind('('); open != std::string_view::npos && open > 0) {
-          name = name.substr(0, open);
-        }
-      }
-      if (name.empty() || !std::ranges::all_of(name, is_printable)) {
-        return fail(Kind::kProtocol, "clamd sent an unusable virus name: " + printable(line));
-      }
-      add_virus_name(result, name);
-    } else if (line.ends_with(": OK")) {
-      ok = true;
-    } else if (line.ends_with(" ERROR")) {
-      if (!error) {
-        const bool limit = line.find("size limit exceeded") != std::string_view::npos;
-        error = ScanError{limit ? Kind::kLimit : Kind::kInternal, "clamd: " + printable(line)};
-      }
-    } else {
-      return fail(Kind::kProtocol, "unexpected reply from clamd: " + printable(line));
-    }
-  }
-  if (result.infected()) return result;  // a finding outranks an error
-  if (error) return std::unexpected(*error);
-  if (ok) return result;
-  return fail(Kind::kProtocol, "clamd closed the connection without a reply");
-}
-
-namespace {
 
 struct Endpoint {
   sockaddr_storage address{};
