@@ -1,11 +1,12 @@
 // Fuzz target: the small parsers that read network or message bytes —
 // SMTP reply parser (peer replies), path/parameter parser, xtext, endpoint
-// specs and the header section reader. No crash, no unbounded growth.
+// specs, the header section reader and the BAD-HEADER checks. No crash, no unbounded growth.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include "decoders/header_block.h"
+#include "policy/bad_header.h"
 #include "smtp/command.h"
 #include "smtp/endpoint.h"
 #include "smtp/reply_parser.h"
@@ -37,5 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort();
   }
   (void)decoders::header_value(in, "Message-ID");
+  for (const auto& b : policy::check_headers(in, {})) {
+    if (b.minor.empty()) std::abort();
+  }
   return 0;
 }
