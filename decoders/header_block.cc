@@ -3,19 +3,10 @@
 
 #include <cctype>
 
+#include "decoders/ascii.h"
+
 namespace filterd::decoders {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Length of the line starting at `pos`, including its LF (or to the end).
 size_t line_length(std::string_view msg, size_t pos) {

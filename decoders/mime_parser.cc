@@ -5,6 +5,7 @@
 #include <cctype>
 #include <optional>
 
+#include "decoders/ascii.h"
 #include "decoders/header_block.h"
 #include "decoders/transfer_encoding.h"
 
@@ -12,9 +13,7 @@ namespace filterd::decoders {
 namespace {
 
 std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return ascii_lower(s);
 }
 
 std::string_view trim(std::string_view s) {

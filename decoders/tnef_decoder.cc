@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "decoders/crc32.h"
+
 namespace filterd::decoders {
 namespace {
 
@@ -250,16 +252,6 @@ constexpr std::string_view kRtfPrebuf =
     "\\fmodern \\fscript \\fdecor MS Sans SerifSymbolArialTimes New RomanCourier"
     "{\\colortbl\\red0\\green0\\blue0\r\n\\par \\pard\\plain\\f0\\fs20\\b\\i\\u\\tab\\tx";
 static_assert(kRtfPrebuf.size() == 207);
-
-constexpr auto kCrc32Table = [] {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}();
 
 // Writes one child in kChunkBytes pieces.
 class ChildOutput {

@@ -10,23 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "decoders/crc32.h"
 #include "decoders/embedded_formats.h"
 
 namespace filterd::decoders::embedded {
 namespace {
 
-// CRC-32 (IEEE 802.3), as yEnc's crc32= and pcrc32= use it.
-constexpr auto kCrc32Table = [] {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}();
-
-// Running CRC-32; start from 0, the value is final at every step.
+// Running CRC-32 (crc32.h) as yEnc's crc32= and pcrc32= use it; start
+// from 0, the value is final at every step.
 uint32_t crc32_update(uint32_t crc, uint8_t byte) {
   crc = ~crc;
   crc = kCrc32Table[(crc ^ byte) & 0xFF] ^ (crc >> 8);

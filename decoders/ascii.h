@@ -1,0 +1,28 @@
+// ascii.h — ASCII case helpers for protocol tokens (header names, charset
+// names, MIME types). Locale-independent on purpose: mail syntax is ASCII.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace filterd::decoders {
+
+inline char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
+
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace filterd::decoders
