@@ -91,26 +91,9 @@ using filterd::testing::hex;
 // Transfer encodings, written out here rather than taken from filterd so
 // that a decoder bug cannot cancel out an encoder bug.
 
+// RFC 2045 §6.8: at most 76 characters a line.
 std::string base64_lines(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t line = 0;
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[v & 63] : '=';
-    if ((line += 4) == 76) {  // RFC 2045 §6.8: at most 76 characters a line
-      out += "\r\n";
-      line = 0;
-    }
-  }
-  if (line != 0) out += "\r\n";
-  return out;
+  return filterd::testing::base64(bytes, 76);
 }
 
 // RFC 2045 §6.7: binary data, so CR and LF are encoded too (rule 4 applies

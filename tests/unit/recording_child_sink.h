@@ -90,4 +90,9 @@ inline std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+// A file of the shared test corpus, by its path under ../shared/corpus.
+inline std::string corpus(const std::string& relative) {
+  return read_file(std::string(FILTERD_CORPUS_DIR) + "/" + relative);
+}
+
 }  // namespace filterd::decoders::testing

@@ -17,12 +17,10 @@
 namespace filterd::decoders {
 namespace {
 
+using testing::corpus;
 using testing::read_file;
 using testing::RecordingChildSink;
 
-std::string corpus(const std::string& relative) {
-  return read_file(std::string(FILTERD_CORPUS_DIR) + "/" + relative);
-}
 std::string mimekit(const std::string& name) {
   return corpus("mime/mimekit/tnef/" + name);
 }
