@@ -126,12 +126,17 @@ class MagicHandle {
 
 }  // namespace
 
-bool is_container_type(std::string_view t) {
+std::span<const std::string_view> container_types() {
   static constexpr std::string_view kContainers[] = {
       ".zip", ".7z",  ".rar",  ".tar", ".cpio", ".iso", ".cab",  ".lha", ".ar", ".deb", ".rpm",
       ".xar", ".gz",  ".bz2",  ".xz",  ".lzma", ".lz",  ".lz4",  ".zst", ".Z",  ".arj", ".zoo",
       ".ace", ".arc", ".zpaq", ".lzo", ".lrz",  ".rz",  ".tnef", ".hqx", ".uue"};
-  return std::find(std::begin(kContainers), std::end(kContainers), t) != std::end(kContainers);
+  return kContainers;
+}
+
+bool is_container_type(std::string_view t) {
+  auto all = container_types();
+  return std::find(all.begin(), all.end(), t) != all.end();
 }
 
 std::string short_type_for(std::string_view description, std::string_view mime_type) {

@@ -18,6 +18,7 @@
 // handle per thread).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,8 @@ FileType detect_type(std::string_view data);
 // True for types that hold other files (archives, compressors, mail
 // containers): such a part with no decoder is UNCHECKED, not clean.
 bool is_container_type(std::string_view short_type);
+// All of them, for the start-up "No decoder for" list.
+std::span<const std::string_view> container_types();
 
 // The short-type mapping alone (libmagic description and MIME type in,
 // short name out), exposed for tests.

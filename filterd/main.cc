@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "decoders/decoder.h"
+#include "decoders/file_type.h"
 #include "filterd/config.h"
 #include "filterd/logging.h"
 #include "filterd/privileges.h"
@@ -62,10 +63,7 @@ asio::awaitable<void> watch_database(asio::thread_pool& pool,
 // Container types filterd cannot unpack itself, said once at start-up as
 // amavis does ("No decoder for .arc"): parts of these types are UNCHECKED.
 void log_missing_decoders(const filterd::decoders::DecoderRegistry& registry) {
-  for (const char* type :
-       {".zip", ".7z",  ".rar",  ".tar", ".cpio", ".iso", ".cab",  ".lha", ".ar", ".deb", ".rpm",
-        ".xar", ".gz",  ".bz2",  ".xz",  ".lzma", ".lz",  ".lz4",  ".zst", ".Z",  ".arj", ".zoo",
-        ".ace", ".arc", ".zpaq", ".lzo", ".lrz",  ".rz",  ".tnef", ".hqx", ".uue"}) {
+  for (std::string_view type : filterd::decoders::container_types()) {
     if (registry.find(type) == nullptr && !registry.is_external(type)) {
       spdlog::info("No decoder for {}: such parts are UNCHECKED", type);
     }
