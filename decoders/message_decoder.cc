@@ -144,6 +144,10 @@ class Walker final : public ChildSink {
       part.declared_type = e.content_type;
       part.declared_names = e.filenames;
       part.problem = e.problem;
+      if (parent < 0 && e.parent >= 0) {
+        part.entity_begin = e.begin;
+        part.entity_end = e.end;
+      }
       const size_t body_len = e.end - e.body_begin;
       std::string_view body = content.bytes().substr(e.body_begin, body_len);
       if (e.transfer_encoding == "base64") {

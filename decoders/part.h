@@ -57,6 +57,10 @@ struct Part {
   bool encrypted = false;     // an encrypted archive member (content unknown)
   bool has_children = false;  // a container we unpacked
   std::string problem;        // decoding trouble, for --parts and logs
+  // For a MIME part of the message itself (parent -1) other than the whole
+  // message: the entity, header and body, as offsets in the message (the
+  // line end before the next delimiter excluded). Both 0 otherwise.
+  size_t entity_begin = 0, entity_end = 0;
 
   // "p002/p001 clam.exe" — for logs and verdicts.
   std::string label() const;

@@ -13,11 +13,13 @@
 #include <sstream>
 #include <thread>
 
+#include "filterd/policy_config.h"
+#include "policy/cidr.h"
+#include "policy/lookup.h"
+
 namespace filterd {
 namespace po = boost::program_options;
 namespace {
-
-using Origins = std::map<std::string, std::string>;  // option -> "file:line"
 
 po::options_description option_table() {
   po::options_description d("filterd options");
@@ -80,13 +82,6 @@ po::options_description option_table() {
      "milliseconds of decoding per message; past it the message is UNCHECKED")
     ("decode_spill_threshold", po::value<unsigned long long>()->default_value(8ULL << 20),
      "decoded parts larger than this many bytes go to a temp file under state_dir/tmp")
-    ("final_unchecked_destiny", po::value<std::string>()->default_value("D_PASS"),
-     "destiny of mail that could not be fully checked (encrypted or over limits), as amavis")
-    ("final_virus_destiny", po::value<std::string>()->default_value("D_DISCARD"),
-     "destiny of infected mail: D_PASS, D_DISCARD, D_BOUNCE, D_REJECT or D_TEMPFAIL")
-    ("scanner_failure_destiny", po::value<std::string>()->default_value("D_TEMPFAIL"),
-     "destiny when the virus scanner fails: D_TEMPFAIL (451, the MTA retries) or "
-     "D_PASS (delivered, logged as Passed UNCHECKED)")
     ("max_message_size", po::value<unsigned long long>()->default_value(50ULL << 20),
      "largest message accepted, bytes (RFC 1870 SIZE)")
     ("max_recipients", po::value<unsigned>()->default_value(1000),
@@ -116,8 +111,27 @@ po::options_description option_table() {
     ("log", po::value<std::string>()->default_value("stderr"),
      "where logs go: stderr, syslog or file:PATH")
     ("log_level", po::value<std::string>()->default_value("info"),
-     "trace, debug, info, warn, error");
+     "trace, debug, info, warn, error")
+    ("local_domains", po::value<std::string>()->default_value(""),
+     "domains whose recipients get spam header fields, subject tags and warnings: "
+     "example.com (that domain), .example.org (it and its subdomains), . (all)")
+    ("recipient_delimiter", po::value<std::string>()->default_value(""),
+     "separator of address extensions, e.g. + for user+spam@ (empty: no extensions)")
+    ("recipient", po::value<std::vector<std::string>>()->composing(),
+     "per-recipient settings, repeatable: KEY SETTING=VALUE ..., e.g. "
+     "'boss@example.com spam_lover=yes' or '.example.org spam_kill_level=10'; KEY is "
+     "user@domain, user@, domain or .domain (amavis lookup order, most specific wins)")
+    ("recipient_map", po::value<std::string>()->default_value(""),
+     "file with more recipient entries, one 'KEY SETTING=VALUE ...' per line")
+    ("mynetworks", po::value<std::string>()->default_value(
+       "127.0.0.0/8 [::1]/128 [fe80::]/10 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16"),
+     "client networks whose mail loads the MYNETS policy bank, if one is defined "
+     "(amavis @mynetworks; the client is XFORWARD's ADDR when the MTA sends it)")
+    ("policy_bank_by_port", po::value<std::vector<std::string>>()->composing(),
+     "PORT:NAME, repeatable: mail arriving on listen port PORT loads policy bank NAME, "
+     "e.g. 10026:ORIGINATING");
   // clang-format on
+  d.add(policy_option_table());
   return d;
 }
 
@@ -133,20 +147,27 @@ std::string trim(std::string s) {
 }
 
 // Parses the file and the overrides into `vm`; records each key's origin.
+// One [policy_bank NAME] section: its options and where each was set.
+struct BankSection {
+  std::vector<po::option> options;
+  Origins origins;
+};
+
 std::expected<void, std::string> parse_all(const LoadOptions& opts,
                                            const po::options_description& desc,
-                                           po::variables_map& vm, Origins& origins) {
+                                           po::variables_map& vm, Origins& origins,
+                                           std::map<std::string, BankSection>* banks = nullptr) {
   // Entries per key from the file, then from the command line. A key set
   // on the command line replaces the file's values for it (like postfix -o);
   // within one source the last value of a single-valued key wins.
   std::vector<std::pair<std::string, po::option>> file_opts, cli_opts;
   auto add_one = [&](const std::string& key, const std::string& value, const std::string& where,
-                     auto& into) -> std::expected<void, std::string> {
+                     auto& into, Origins& seen) -> std::expected<void, std::string> {
     std::vector<std::string> args{"--" + key + "=" + value};
     try {
       auto parsed = po::command_line_parser(args).options(desc).run();
       for (auto& o : parsed.options) into.emplace_back(o.string_key, o);
-      origins[key] = where;
+      seen[key] = where;
     } catch (const po::error& e) {
       return std::unexpected(where + ": " + e.what());
     }
@@ -156,24 +177,47 @@ std::expected<void, std::string> parse_all(const LoadOptions& opts,
   if (!opts.config_file.empty()) {
     std::ifstream in(opts.config_file);
     if (!in) return std::unexpected(opts.config_file + ": cannot open");
-    std::string line;
+    const po::options_description bank_desc = policy_option_table();
+    std::string line, bank;  // the current [policy_bank NAME] section, "" = top level
     for (int n = 1; std::getline(in, line); ++n) {
       std::string where = opts.config_file + ":" + std::to_string(n);
       std::string t = trim(line);
       if (t.empty() || t.front() == '#') continue;
+      if (t.front() == '[') {
+        const std::string head = t.back() == ']' ? trim(t.substr(1, t.size() - 2)) : "";
+        if (!head.starts_with("policy_bank ") || trim(head.substr(12)).empty()) {
+          return std::unexpected(where + ": expected [policy_bank NAME]");
+        }
+        bank = trim(head.substr(12));
+        if (banks) (*banks)[bank];
+        continue;
+      }
       size_t eq = t.find('=');
       if (eq == std::string::npos) return std::unexpected(where + ": expected 'key = value'");
       std::string key = trim(t.substr(0, eq));
       std::string value = trim(t.substr(eq + 1));
       if (key.empty()) return std::unexpected(where + ": expected 'key = value'");
-      if (auto r = add_one(key, value, where, file_opts); !r) return r;
+      if (bank.empty()) {
+        if (auto r = add_one(key, value, where, file_opts, origins); !r) return r;
+        continue;
+      }
+      if (bank_desc.find_nothrow(key, false) == nullptr) {
+        return std::unexpected(where + ": " + key + " cannot be set in a policy bank");
+      }
+      BankSection scratch;
+      BankSection& section = banks ? (*banks)[bank] : scratch;
+      std::vector<std::pair<std::string, po::option>> one;
+      if (auto r = add_one(key, value, where, one, section.origins); !r) return r;
+      std::erase_if(section.options, [&](const po::option& o) { return o.string_key == key; });
+      for (auto& [k, o] : one) section.options.push_back(o);
     }
   }
   for (const auto& o : opts.overrides) {
     std::string s = o.starts_with("--") ? o.substr(2) : o;
     size_t eq = s.find('=');
     if (eq == std::string::npos) return std::unexpected("command line: expected --key=value: " + o);
-    if (auto r = add_one(s.substr(0, eq), s.substr(eq + 1), "command line", cli_opts); !r) {
+    if (auto r = add_one(s.substr(0, eq), s.substr(eq + 1), "command line", cli_opts, origins);
+        !r) {
       return r;
     }
   }
@@ -210,13 +254,129 @@ std::string system_hostname() {
   return buf;
 }
 
+// The policy part of the config: the base bank, recipient entries, bank
+// selection, and every combination of banks a message can load.
+std::expected<void, std::string> load_policy(const po::variables_map& vm, const Origins& origins,
+                                             std::map<std::string, BankSection>& sections,
+                                             Config& c) {
+  auto str = [&](const char* k) { return vm[k].as<std::string>(); };
+  auto bad = [&](const std::string& key, const std::string& why) {
+    return std::unexpected(origin_of(origins, key) + ": " + key + ": " + why);
+  };
+  PolicyResources resources;
+  if (auto r = apply_policy_options(vm, false, origins, c.myhostname, resources, c.policy); !r) {
+    return r;
+  }
+  auto local = policy::LookupSet::parse(str("local_domains"));
+  if (!local) return bad("local_domains", local.error());
+  if (local->size() > 0) c.policy.local_domains = std::make_shared<const policy::LookupSet>(*local);
+  const std::string delimiter = str("recipient_delimiter");
+  if (delimiter.size() > 1 ||
+      (delimiter.size() == 1 &&
+       (delimiter[0] == '@' || static_cast<unsigned char>(delimiter[0]) <= 32))) {
+    return bad("recipient_delimiter", "expected one character such as +");
+  }
+  c.policy.recipient_delimiter = delimiter.empty() ? 0 : delimiter[0];
+  {
+    auto table = std::make_shared<policy::RecipientTable>(policy::recipient_schema());
+    if (!str("recipient_map").empty()) {
+      auto loaded = policy::load_recipient_table(str("recipient_map"), policy::recipient_schema());
+      if (!loaded) return bad("recipient_map", loaded.error());
+      *table = std::move(*loaded);
+    }
+    if (vm.count("recipient")) {
+      for (const auto& entry : vm["recipient"].as<std::vector<std::string>>()) {
+        if (auto r = table->add_entry(entry, origin_of(origins, "recipient")); !r) {
+          return bad("recipient", r.error());
+        }
+      }
+    }
+    if (table->size() > 0) c.policy.recipients = std::move(table);
+  }
+  auto nets = policy::NetworkList::parse(str("mynetworks"));
+  if (!nets) return bad("mynetworks", nets.error());
+  c.mynetworks = std::make_shared<const policy::NetworkList>(std::move(*nets));
+
+  // Each bank's own options, checked once.
+  const po::options_description bank_desc = policy_option_table();
+  std::map<std::string, po::variables_map> bank_vms;
+  for (auto& [name, section] : sections) {
+    po::parsed_options parsed(&bank_desc);
+    parsed.options = section.options;
+    try {
+      po::store(parsed, bank_vms[name]);
+      po::notify(bank_vms[name]);
+    } catch (const po::error& e) {
+      return std::unexpected("policy bank " + name + ": " + e.what());
+    }
+    policy::Settings probe = c.policy;
+    if (auto r = apply_policy_options(bank_vms[name], true, section.origins, c.myhostname,
+                                      resources, probe);
+        !r) {
+      return r;
+    }
+  }
+  std::set<std::string> port_banks{""};
+  if (vm.count("policy_bank_by_port")) {
+    for (const auto& entry : vm["policy_bank_by_port"].as<std::vector<std::string>>()) {
+      const size_t colon = entry.find(':');
+      char* end = nullptr;
+      const unsigned long port =
+          colon == std::string::npos ? 0 : std::strtoul(entry.substr(0, colon).c_str(), &end, 10);
+      if (port == 0 || port > 65535 || *end != '\0') {
+        return bad("policy_bank_by_port", "expected PORT:NAME, got '" + entry + "'");
+      }
+      const std::string name = entry.substr(colon + 1);
+      if (!sections.contains(name)) {
+        return bad("policy_bank_by_port", "no [policy_bank " + name + "] section");
+      }
+      c.bank_by_port[static_cast<unsigned>(port)] = name;
+      port_banks.insert(name);
+    }
+  }
+  // Loaded in this order, each on top of the last: the port's bank, MYNETS
+  // when the client is in mynetworks, ORIGINATING when the mail is.
+  auto apply = [&](const std::string& name,
+                   policy::Settings& s) -> std::expected<void, std::string> {
+    if (auto r = apply_policy_options(bank_vms[name], true, sections[name].origins, c.myhostname,
+                                      resources, s);
+        !r) {
+      return r;
+    }
+    s.name = s.name == "base" ? name : s.name + "+" + name;
+    return {};
+  };
+  for (const std::string& port_bank : port_banks) {
+    for (bool mynets : {false, true}) {
+      policy::Settings s = c.policy;
+      if (!port_bank.empty()) {
+        if (auto r = apply(port_bank, s); !r) return r;
+      }
+      if (mynets && sections.contains("MYNETS") && port_bank != "MYNETS") {
+        if (auto r = apply("MYNETS", s); !r) return r;
+      }
+      if (s.originating && sections.contains("ORIGINATING") &&
+          s.name.find("ORIGINATING") == std::string::npos) {
+        if (auto r = apply("ORIGINATING", s); !r) return r;
+      }
+      c.banks[bank_key(port_bank, mynets)] = std::move(s);
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+std::string bank_key(std::string_view port_bank, bool mynets) {
+  return std::string(port_bank) + (mynets ? "|MYNETS" : "|");
+}
 
 std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   const po::options_description desc = option_table();
   po::variables_map vm;
   Origins origins;
-  if (auto r = parse_all(opts, desc, vm, origins); !r) return std::unexpected(r.error());
+  std::map<std::string, BankSection> banks;
+  if (auto r = parse_all(opts, desc, vm, origins, &banks); !r) return std::unexpected(r.error());
 
   Config c;
   auto str = [&](const char* k) { return vm[k].as<std::string>(); };
@@ -277,16 +437,6 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   c.clamav_limits.max_files = num("clamav_max_files");
   c.clamav_limits.max_scan_time_ms = num("clamav_max_scantime");
 
-  auto destiny = policy::parse_destiny(str("final_virus_destiny"));
-  if (!destiny)
-    return bad("final_virus_destiny", "unknown destiny '" + str("final_virus_destiny") + "'");
-  c.policy.final_virus_destiny = *destiny;
-  auto unchecked = policy::parse_destiny(str("final_unchecked_destiny"));
-  if (!unchecked) {
-    return bad("final_unchecked_destiny",
-               "unknown destiny '" + str("final_unchecked_destiny") + "'");
-  }
-  c.policy.final_unchecked_destiny = *unchecked;
   c.decode_limits.max_depth = static_cast<int>(num("max_depth"));
   c.decode_limits.max_files = num("max_files");
   c.decode_limits.min_expansion_quota = big("min_expansion_quota");
@@ -300,11 +450,6 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   c.decode_limits.spill_threshold = big("decode_spill_threshold");
   if (c.decode_limits.max_depth < 1) return bad("max_depth", "must be at least 1");
   if (c.decode_limits.max_files < 1) return bad("max_files", "must be at least 1");
-  auto failure = policy::parse_destiny(str("scanner_failure_destiny"));
-  if (!failure || (*failure != policy::Destiny::kTempfail && *failure != policy::Destiny::kPass)) {
-    return bad("scanner_failure_destiny", "expected D_TEMPFAIL or D_PASS");
-  }
-  c.policy.scanner_failure_destiny = *failure;
 
   c.session_limits.max_message_size = big("max_message_size");
   c.session_limits.max_recipients = num("max_recipients");
@@ -336,10 +481,19 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
     return bad("log", "expected stderr, syslog or file:/PATH");
   }
   c.log_level = str("log_level");
-  for (const char* l : {"trace", "debug", "info", "warn", "error"}) {
-    if (c.log_level == l) return c;
+  if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" &&
+      c.log_level != "warn" && c.log_level != "error") {
+    return bad("log_level", "expected trace, debug, info, warn or error");
   }
-  return bad("log_level", "expected trace, debug, info, warn or error");
+  if (auto r = load_policy(vm, origins, banks, c); !r) return std::unexpected(r.error());
+  return c;
+}
+
+const policy::Settings& Config::bank_for(unsigned local_port, std::string_view client_addr) const {
+  auto port = bank_by_port.find(local_port);
+  const bool mynets = mynetworks && mynetworks->contains(client_addr);
+  auto it = banks.find(bank_key(port == bank_by_port.end() ? "" : port->second, mynets));
+  return it == banks.end() ? policy : it->second;
 }
 
 std::string non_default_settings(const LoadOptions& opts) {

@@ -9,10 +9,14 @@
 
 #include <chrono>
 #include <expected>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "decoders/message_decoder.h"
+#include "policy/cidr.h"
+#include "policy/settings.h"
 #include "policy/verdict.h"
 #include "scanners/virus_scanner.h"
 #include "smtp/client.h"
@@ -36,7 +40,12 @@ struct Config {
   std::chrono::seconds clamav_db_check_interval{0};
   scanners::ClamavLimits clamav_limits;
 
-  policy::Settings policy;
+  policy::Settings policy;  // the base policy bank
+  // Every combination of banks a message can load, by bank_key(); filled
+  // when policy banks are configured. Use bank_for().
+  std::map<std::string, policy::Settings> banks;
+  std::map<unsigned, std::string> bank_by_port;  // listen port -> bank name
+  std::shared_ptr<const policy::NetworkList> mynetworks;
   decoders::DecodeLimits decode_limits;  // temp_dir = state_dir/tmp
 
   smtp::SessionLimits session_limits;
@@ -50,7 +59,15 @@ struct Config {
   std::string state_dir;  // temp files, pid file
   std::string log;        // "stderr" | "syslog" | "file:PATH"
   std::string log_level;
+
+  // The policy for a message that arrived on `local_port` from
+  // `client_addr` (XFORWARD ADDR, else the peer): the base bank, then the
+  // port's bank, then MYNETS if the client is in mynetworks, then
+  // ORIGINATING if the result says the mail is originating.
+  const policy::Settings& bank_for(unsigned local_port, std::string_view client_addr) const;
 };
+
+std::string bank_key(std::string_view port_bank, bool mynets);
 
 struct LoadOptions {
   std::string config_file;             // empty = built-in defaults only

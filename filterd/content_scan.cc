@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "policy/banned.h"
+
 namespace filterd {
 namespace {
 
@@ -25,7 +27,8 @@ bool seen_in_raw_scan(const decoders::Part& p) {
   return p.decoder == "mime" && p.parent < 0;
 }
 
-void add_result(policy::Findings& f, const scanners::VirusScanResult& r, const std::string& where) {
+void add_result(policy::Findings& f, const scanners::VirusScanResult& r, const std::string& where,
+                int part) {
   for (const auto& v : r.viruses) {
     if (is_limit_finding(v)) {
       if (f.unchecked_reason.empty())
@@ -35,14 +38,29 @@ void add_result(policy::Findings& f, const scanners::VirusScanResult& r, const s
     if (std::find(f.viruses.begin(), f.viruses.end(), v) == f.viruses.end()) f.viruses.push_back(v);
     // The raw scan names the virus first; the part scan says where it is.
     if (f.virus_location.empty() && !where.empty()) f.virus_location = where;
+    if (part >= 0 && (f.virus_parts.empty() || f.virus_parts.back() != part)) {
+      f.virus_parts.push_back(part);
+    }
   }
+}
+
+// The MIME parser's complaints about the message, for the "mime" bad-header check.
+std::vector<std::string> mime_problems(const decoders::DecodeResult& d) {
+  std::vector<std::string> out;
+  for (const decoders::Part& p : d.parts) {
+    if (p.decoder != "mime" && p.decoder != "base64" && p.decoder != "quoted-printable") continue;
+    if (!p.problem.empty() && p.problem != "junk in base64")
+      out.push_back(p.path + ": " + p.problem);
+  }
+  return out;
 }
 
 }  // namespace
 
 ContentScan scan_content(std::string_view message, scanners::VirusScanner& scanner,
                          const decoders::DecoderRegistry& registry,
-                         const decoders::DecodeLimits& limits) {
+                         const decoders::DecodeLimits& limits, const policy::Settings& policy,
+                         bool smtputf8) {
   ContentScan out;
   auto t0 = Clock::now();
   out.decoded = decoders::decode_message(message, limits, registry);
@@ -59,17 +77,18 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
   }
 
   auto t1 = Clock::now();
-  auto record = [&](std::string_view bytes, const std::string& where) {
+  auto record = [&](std::string_view bytes, const std::string& where, int part) {
     auto r = scanner.scan(bytes, where.empty() ? "message" : where);
     if (!r) {
       f.scan_failed = true;
       if (f.scan_error.empty()) f.scan_error = r.error().message;
       return;
     }
-    add_result(f, *r, where);
+    add_result(f, *r, where, part);
   };
-  record(message, "");
-  for (const decoders::Part& p : out.decoded.parts) {
+  record(message, "", -1);
+  for (size_t i = 0; i < out.decoded.parts.size(); ++i) {
+    const decoders::Part& p = out.decoded.parts[i];
     if (f.scan_failed) break;
     // A container we unpacked cleanly is covered by its children; a damaged
     // one (members we could not read) is scanned whole as well.
@@ -77,21 +96,33 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
     if (p.encrypted || covered_by_children || seen_in_raw_scan(p) || p.content.size() == 0) {
       continue;
     }
-    record(p.content.bytes(), p.label());
+    record(p.content.bytes(), p.label(), static_cast<int>(i));
   }
   // The raw scan found something in bytes we skipped: scan those parts too,
   // only now (infected mail is rare), to say which part held it.
-  if (!f.viruses.empty() && f.virus_location.empty()) {
-    for (const decoders::Part& p : out.decoded.parts) {
+  if (!f.viruses.empty()) {
+    for (size_t i = 0; i < out.decoded.parts.size(); ++i) {
+      const decoders::Part& p = out.decoded.parts[i];
       if (!seen_in_raw_scan(p) || p.content.size() == 0) continue;
       auto r = scanner.scan(p.content.bytes(), p.label());
       if (r && r->infected()) {
-        f.virus_location = p.label();
-        break;
+        if (f.virus_location.empty()) f.virus_location = p.label();
+        f.virus_parts.push_back(static_cast<int>(i));
       }
     }
   }
   out.scan_ms = ms_since(t1);
+
+  f.size = message.size();
+  if (policy.banned_rules) {
+    for (const policy::BannedPart& b :
+         policy::match_banned(*policy.banned_rules, out.decoded.parts)) {
+      f.banned.push_back({policy::banned_reason(b), static_cast<int>(b.index)});
+    }
+  }
+  policy::BadHeaderChecks checks = policy.bad_header_checks;
+  checks.smtputf8 = smtputf8;
+  f.bad_headers = policy::check_headers(message, checks, mime_problems(out.decoded));
   return out;
 }
 

@@ -12,6 +12,7 @@
 
 #include "decoders/decoder.h"
 #include "decoders/message_decoder.h"
+#include "policy/settings.h"
 #include "policy/verdict.h"
 #include "scanners/virus_scanner.h"
 
@@ -24,9 +25,12 @@ struct ContentScan {
 };
 
 // Decodes `message` and scans the raw message and every decoded part whose
-// bytes the raw scan has not already seen.
+// bytes the raw scan has not already seen; checks banned names and the
+// header section as the policy bank says (8-bit header fields are fine
+// with `smtputf8`). Spam is not checked here.
 ContentScan scan_content(std::string_view message, scanners::VirusScanner& scanner,
                          const decoders::DecoderRegistry& registry,
-                         const decoders::DecodeLimits& limits);
+                         const decoders::DecodeLimits& limits, const policy::Settings& policy,
+                         bool smtputf8 = false);
 
 }  // namespace filterd

@@ -8,16 +8,21 @@
 #include <ctime>
 #include <memory>
 
+#include "decoders/ascii.h"
 #include "decoders/header_block.h"
+#include "filterd/attachment_removal.h"
 #include "filterd/content_scan.h"
 #include "filterd/mail_id.h"
 #include "policy/dsn.h"
+#include "policy/edits.h"
+#include "policy/plan.h"
 #include "policy/verdict.h"
 #include "smtp/client.h"
 
 namespace filterd {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
+using policy::Category;
 using policy::Destiny;
 using smtp::Reply;
 
@@ -33,7 +38,7 @@ struct Trace {
   Clock::time_point start = Clock::now();
   long long decode_ms = 0, scan_ms = 0, forward_ms = 0;
   std::string queued_as;
-  std::string note;  // extra words, e.g. "DSN sent" or a failure reason
+  std::vector<std::string> notes;  // extra words, e.g. "DSN sent" or a failure reason
 };
 
 std::string join_recipients(const smtp::Envelope& env) {
@@ -55,35 +60,152 @@ std::string_view header_section(std::string_view msg) {
   return h;
 }
 
-// Header values come from the network: printable, bounded, one line.
-std::string log_safe(std::string_view s) {
-  constexpr size_t kMaxLogField = 200;
-  std::string out;
-  for (char c : s.substr(0, kMaxLogField)) {
-    out += static_cast<unsigned char>(c) < 32 || c == 127 ? '?' : c;
+// Bulk and list mail gets no DSN: the sender is a list or a robot
+// (amavis: Precedence bulk/list/junk, List-Id).
+bool is_bulk(std::string_view headers) {
+  if (decoders::header_value(headers, "List-Id")) return true;
+  auto precedence = decoders::header_value(headers, "Precedence");
+  if (!precedence) return false;
+  const std::string p = decoders::ascii_lower(*precedence);
+  return p == "bulk" || p == "list" || p == "junk";
+}
+
+// The recipient decision the summary line reports: the highest blocking
+// one, else the first recipient's.
+size_t headline(const std::vector<policy::Decision>& d) {
+  size_t best = 0;
+  bool blocked = false;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (d[i].blocked() && (!blocked || d[i].category > d[best].category)) {
+      best = i;
+      blocked = true;
+    }
   }
-  if (s.size() > kMaxLogField) out += "...";
+  return best;
+}
+
+// Offences whose removal would leave nothing blocking-worthy behind, or
+// none when removal cannot help (a virus found only in the raw message).
+std::vector<Offence> removable(const policy::Findings& f, const policy::Settings& bank) {
+  std::vector<Offence> out;
+  if (!f.viruses.empty()) {
+    if (!bank.remove_infected_parts || f.virus_parts.empty()) return {};
+    std::string names;
+    for (const auto& v : f.viruses) names += (names.empty() ? "" : ", ") + v;
+    for (int part : f.virus_parts) out.push_back({part, "INFECTED: " + names});
+  }
+  if (!f.banned.empty()) {
+    if (!bank.remove_banned_parts) return {};
+    for (const auto& b : f.banned) {
+      if (b.part < 0) return {};
+      out.push_back({b.part, "BANNED: " + b.reason});
+    }
+  }
   return out;
 }
 
 }  // namespace
 
-asio::awaitable<Reply> Processor::send_dsn(const Dsn& d, std::string reason,
+policy::Values Processor::notice_values(const MessageRef& m, const std::string& category,
+                                        const std::string& reason, Destiny destiny,
+                                        const std::vector<std::string>& recipients) const {
+  const std::string_view headers = header_section(m.message);
+  std::string rcpts;
+  for (const auto& r : recipients) rcpts += (rcpts.empty() ? "" : ", ") + r;
+  const std::string& xaddr = m.envelope.xforward.addr;
+  policy::Values v{
+      {"mail_id", m.mail_id},
+      {"category", category},
+      {"reason", reason},
+      {"destiny", std::string(policy::destiny_name(destiny))},
+      {"sender", m.envelope.sender.empty() ? "<>" : m.envelope.sender},
+      {"recipients", rcpts},
+      {"client", xaddr.empty() ? m.client.peer : "[" + xaddr + "]"},
+      {"message_id", decoders::header_value(headers, "Message-ID").value_or("")},
+      {"subject", policy::original_subject(m.message)},
+      {"date", policy::rfc5322_date(m.arrival)},
+      {"hostname", config_.myhostname},
+      {"quarantine_id", ""},
+  };
+  if (m.bank.templates) v["category_text"] = policy::category_text(*m.bank.templates, category);
+  return v;
+}
+
+asio::awaitable<Reply> Processor::send_dsn(const MessageRef& m, std::string category,
+                                           std::string reason,
                                            std::vector<policy::DsnRecipient> recipients) {
-  const policy::DsnInput in{config_.myhostname,
-                            d.mail_id,
-                            policy::rfc5322_date(std::time(nullptr)),
-                            policy::rfc5322_date(d.arrival),
-                            d.envelope.envid,
-                            d.envelope.sender,
-                            std::move(reason),
-                            std::move(recipients),
-                            header_section(d.message)};
+  std::vector<std::string> addresses;
+  for (const auto& r : recipients) addresses.push_back(r.address);
+  policy::DsnInput in{config_.myhostname,
+                      m.mail_id,
+                      policy::rfc5322_date(std::time(nullptr)),
+                      policy::rfc5322_date(m.arrival),
+                      m.envelope.envid,
+                      m.envelope.sender,
+                      category + ": " + reason,
+                      std::move(recipients),
+                      header_section(m.message)};
+  if (m.bank.templates) {
+    const policy::Values v = notice_values(m, category, reason, Destiny::kBounce, addresses);
+    in.human_text = policy::render_text(m.bank.templates->sender_dsn, v);
+    in.subject = policy::render_subject(m.bank.templates->sender_dsn, v);
+  }
   smtp::Envelope to_sender;  // null sender: a DSN is never bounced (RFC 3461 §6.2)
-  to_sender.recipients.push_back({d.envelope.sender, "", ""});
+  to_sender.recipients.push_back({m.envelope.sender, "", ""});
+  const smtp::Endpoint& hop = m.bank.forward ? *m.bank.forward : config_.forward;
   smtp::DeliveryResult r =
-      co_await smtp::deliver(config_.forward, to_sender, "", policy::compose_dsn(in), d.forward);
+      co_await smtp::deliver(hop, to_sender, "", policy::compose_dsn(in), m.forward);
   co_return r.recipients.front();
+}
+
+asio::awaitable<void> Processor::send_notice(const MessageRef& m, const policy::Template& tmpl,
+                                             const policy::Decision& d, std::string to,
+                                             std::string tag) {
+  std::string category(policy::category_log_name(d.category));
+  if (!d.minor.empty()) category += "-" + d.minor;
+  std::vector<std::string> rcpts;
+  for (const auto& r : m.envelope.recipients) rcpts.push_back(r.address);
+  const policy::Values v = notice_values(m, category, d.reason, d.destiny, rcpts);
+  policy::NoticeHeaders h;
+  h.from = m.bank.notify_from;
+  h.to = to;
+  h.date = policy::rfc5322_date(std::time(nullptr));
+  h.hostname = config_.myhostname;
+  h.mail_id = m.mail_id;
+  h.message_id_tag = tag;
+  smtp::Envelope env;
+  env.sender = m.bank.notify_sender;
+  env.recipients.push_back({to, "", ""});
+  const smtp::Endpoint& hop = m.bank.forward ? *m.bank.forward : config_.forward;
+  smtp::DeliveryResult r =
+      co_await smtp::deliver(hop, env, "", policy::compose_notice(tmpl, v, h), m.forward);
+  if (!r.recipients.front().positive()) {
+    spdlog::warn("({}) notice to <{}> not accepted: {}", m.mail_id, to,
+                 r.recipients.front().one_line());
+  }
+}
+
+asio::awaitable<void> Processor::send_notices(
+    const MessageRef& m, const std::vector<policy::Decision>& decisions,
+    const std::vector<policy::RecipientPolicy>& policies) {
+  if (!m.bank.templates || decisions.empty()) co_return;
+  const policy::Decision& top = decisions[headline(decisions)];
+  const Category main = top.blocked() ? top.category : top.main;
+  const std::string& admin = m.bank.admin[static_cast<size_t>(main)];
+  if (main != Category::kClean && !admin.empty()) {
+    co_await send_notice(m, m.bank.templates->admin_notice, top, admin, "ADMIN");
+  }
+  for (size_t i = 0; i < decisions.size(); ++i) {
+    const policy::Decision& d = decisions[i];
+    const policy::RecipientPolicy& p = policies[i];
+    const bool warn = d.blocked() && p.local &&
+                      ((d.category == Category::kVirus && p.warn_recipient_virus) ||
+                       (d.category == Category::kBanned && p.warn_recipient_banned));
+    if (warn) {
+      co_await send_notice(m, m.bank.templates->recipient_warning, d,
+                           m.envelope.recipients[i].address, "RCPT" + std::to_string(i + 1));
+    }
+  }
 }
 
 Processor::Processor(const Config& config, scanners::VirusScanner& scanner,
@@ -98,46 +220,132 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   const smtp::Envelope& env = txn.envelope;
   const size_t n_rcpt = env.recipients.size();
   const std::string_view data = txn.data;
+  const std::string client_addr = env.xforward.addr.empty() ? client.addr : env.xforward.addr;
+  const policy::Settings& bank = config_.bank_for(client.local_port, client_addr);
 
   // CPU work leaves the I/O thread; the coroutine resumes here afterwards.
-  ContentScan content = co_await asio::co_spawn(
-      workers_,
-      [&]() -> asio::awaitable<ContentScan> {
-        co_return scan_content(data, scanner_, decoders_, config_.decode_limits);
-      },
-      asio::use_awaitable);
+  auto scan = [&](std::string_view bytes) {
+    return asio::co_spawn(
+        workers_,
+        [&, bytes]() -> asio::awaitable<ContentScan> {
+          co_return scan_content(bytes, scanner_, decoders_, config_.decode_limits, bank,
+                                 env.smtputf8);
+        },
+        asio::use_awaitable);
+  };
+  ContentScan content = co_await scan(data);
   trace.decode_ms = content.decode_ms;
   trace.scan_ms = content.scan_ms;
-  const policy::Findings& findings = content.findings;
+  policy::Findings findings = std::move(content.findings);
   if (findings.scan_failed) {
     spdlog::warn("({}) virus scan failed: {}", trace.mail_id, findings.scan_error);
   }
-  const policy::Decision decision = policy::decide(findings, config_.policy);
+
+  // An infected or banned attachment may go instead of the whole mail; the
+  // edited message is scanned again before anyone gets it.
+  std::string edited;
+  std::string_view message = data;
+  if (std::vector<Offence> offences = removable(findings, bank); !offences.empty()) {
+    std::optional<Removal> removal =
+        remove_attachments(data, content.decoded, offences, trace.mail_id);
+    if (removal) {
+      ContentScan again = co_await scan(removal->message);
+      trace.scan_ms += again.scan_ms + again.decode_ms;
+      const policy::Findings& f2 = again.findings;
+      if (f2.viruses.empty() && f2.banned.empty() && !f2.scan_failed) {
+        std::string what;
+        for (const auto& r : removal->removed) what += (what.empty() ? "" : ", ") + r;
+        trace.notes.push_back(
+            "removed " + what + " (" +
+            policy::category_reason(findings,
+                                    findings.viruses.empty() ? Category::kBanned : Category::kVirus,
+                                    bank.recipient) +
+            ")");
+        edited = std::move(removal->message);
+        message = edited;
+        findings = f2;
+      } else {
+        spdlog::warn("({}) attachment removal did not clean the message; blocking it",
+                     trace.mail_id);
+      }
+    }
+  }
+
+  // Each recipient's policy and decision, then who gets what.
+  const bool null_sender = env.sender.empty();
+  const bool bulk = is_bulk(header_section(message));
+  const bool fakes_sender =
+      !findings.viruses.empty() && !policy::virus_keeps_sender(bank, findings.viruses);
+  std::vector<policy::RecipientPolicy> policies(n_rcpt);
+  std::vector<policy::Decision> decisions(n_rcpt);
+  std::vector<policy::RecipientFate> fates(n_rcpt);
+  for (size_t i = 0; i < n_rcpt; ++i) {
+    const std::string& address = env.recipients[i].address;
+    policies[i] = policy::resolve_recipient(bank, address);
+    const policy::Decision d = policy::decide(findings, policies[i], bank.scanner_failure_destiny);
+    decisions[i] = d;
+    fates[i].decision = d;
+    if (d.destiny == Destiny::kPass) {
+      fates[i].edits = policy::edits_for(findings, d, policies[i], config_.x_virus_scanned);
+      fates[i].deliver_to = policy::extended_address(address, bank.recipient_delimiter,
+                                                     policy::address_extension_for(d, policies[i]));
+    } else if (d.destiny == Destiny::kBounce || d.destiny == Destiny::kReject) {
+      fates[i].dsn_suppressed =
+          policy::dsn_suppression(findings, d, policies[i], null_sender, bulk, fakes_sender);
+    }
+  }
+  const policy::Plan plan = policy::plan_delivery(fates, input);
 
   std::vector<Reply> per_rcpt(n_rcpt);
   auto forward_start = Clock::now();
   smtp::ClientOptions fwd = config_.forward_options;
   fwd.all_or_nothing = input == smtp::Protocol::kSmtp;
-  const Dsn dsn{trace.mail_id, arrival, env, data, fwd};
+  const smtp::Endpoint& hop = bank.forward ? *bank.forward : config_.forward;
+  const MessageRef ref{trace.mail_id, arrival, env, message, fwd, bank, client};
 
-  if (decision.destiny == Destiny::kPass) {
-    const std::string_view eol = decoders::line_ending_of(data);
-    std::string prefix = "X-Virus-Scanned: " + config_.x_virus_scanned + std::string(eol);
-    smtp::DeliveryResult r = co_await smtp::deliver(config_.forward, env, prefix, data, fwd);
-    per_rcpt = std::move(r.recipients);
-    trace.queued_as = r.queued_as;
-    // SMTP upstream, some accepted and some refused for good: the upstream
-    // gets one 250, so the refused ones are told by DSN here.
+  if (plan.tempfail_all || plan.reject_all) {
+    size_t first = 0;
+    const Destiny want = plan.tempfail_all ? Destiny::kTempfail : Destiny::kReject;
+    while (first < n_rcpt && decisions[first].destiny != want) ++first;
+    std::fill(per_rcpt.begin(), per_rcpt.end(),
+              policy::blocked_reply(decisions[first], trace.mail_id));
+  } else {
+    for (const std::vector<size_t>& group : plan.deliveries) {
+      smtp::Envelope copy = env;
+      copy.recipients.clear();
+      for (size_t i : group) {
+        copy.recipients.push_back(env.recipients[i]);
+        copy.recipients.back().address = fates[i].deliver_to;
+      }
+      const policy::EditedMessage e = policy::apply_edits(message, fates[group.front()].edits);
+      smtp::DeliveryResult r =
+          co_await smtp::deliver(hop, copy, e.head, message.substr(e.keep_from), fwd);
+      for (size_t k = 0; k < group.size(); ++k) per_rcpt[group[k]] = r.recipients[k];
+      if (trace.queued_as.empty()) trace.queued_as = r.queued_as;
+    }
+    if (plan.deliveries.size() > 1 && input == smtp::Protocol::kSmtp &&
+        std::any_of(per_rcpt.begin(), per_rcpt.end(),
+                    [](const Reply& r) { return r.transient(); })) {
+      trace.notes.push_back("deferred after a partial delivery: a retry may duplicate");
+    }
+    for (size_t i : plan.silent) per_rcpt[i] = policy::blocked_reply(decisions[i], trace.mail_id);
+    for (size_t i : plan.refuse) per_rcpt[i] = policy::blocked_reply(decisions[i], trace.mail_id);
+
+    // SMTP upstream, some accepted and some refused for good by the next
+    // hop: the upstream gets one 250, so the refused ones are told by DSN.
     const bool any_ok = std::any_of(per_rcpt.begin(), per_rcpt.end(),
                                     [](const Reply& rep) { return rep.positive(); });
     std::vector<policy::DsnRecipient> refused;
-    for (size_t i = 0; i < n_rcpt; ++i) {
-      if (per_rcpt[i].permanent() && policy::failure_dsn_wanted(env, env.recipients[i])) {
-        refused.push_back({env.recipients[i].address, env.recipients[i].orcpt, per_rcpt[i]});
+    for (const auto& group : plan.deliveries) {
+      for (size_t i : group) {
+        if (per_rcpt[i].permanent() && policy::failure_dsn_wanted(env, env.recipients[i])) {
+          refused.push_back({env.recipients[i].address, env.recipients[i].orcpt, per_rcpt[i]});
+        }
       }
     }
     if (input == smtp::Protocol::kSmtp && any_ok && !refused.empty()) {
-      Reply sent = co_await send_dsn(dsn, "the next hop refused some recipients", refused);
+      Reply sent =
+          co_await send_dsn(ref, "MTA-BLOCKED", "the next hop refused some recipients", refused);
       if (!sent.positive()) {
         // Delivered to some but cannot report the rest: a retry duplicates
         // for the accepted ones, which beats losing the others silently.
@@ -146,34 +354,48 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
         std::fill(per_rcpt.begin(), per_rcpt.end(),
                   Reply{451, "4.4.0", "Error: could not send DSN, id=" + trace.mail_id});
       } else {
-        trace.note = "DSN sent for refused recipients";
+        trace.notes.push_back("DSN sent for refused recipients");
       }
     }
-  } else if (decision.destiny == Destiny::kBounce) {
-    const std::string what =
-        std::string(policy::category_log_name(decision.category)) + ": " + decision.reason;
-    const Reply rejected{554, "5.7.0", "Reject, id=" + trace.mail_id + " - " + what};
+
+    // The bounced (and, with SMTP, the rejected among others) get one DSN.
     std::vector<policy::DsnRecipient> bounced;
-    for (const auto& r : env.recipients) {
-      if (policy::failure_dsn_wanted(env, r)) bounced.push_back({r.address, r.orcpt, rejected});
+    for (size_t i : plan.bounce) {
+      policy::Decision as_bounce = decisions[i];
+      as_bounce.destiny = Destiny::kBounce;
+      per_rcpt[i] = policy::blocked_reply(as_bounce, trace.mail_id);
+      if (policy::failure_dsn_wanted(env, env.recipients[i])) {
+        bounced.push_back({env.recipients[i].address, env.recipients[i].orcpt,
+                           policy::rejection_reply(decisions[i], trace.mail_id)});
+      }
     }
-    Reply outcome = policy::blocked_reply(decision, trace.mail_id);
-    if (bounced.empty()) {
-      trace.note = "no DSN (null sender or NOTIFY)";
-    } else {
-      Reply sent = co_await send_dsn(dsn, what, bounced);
+    for (size_t i : plan.silent) {
+      if (!fates[i].dsn_suppressed.empty()) {
+        trace.notes.push_back("no DSN (" + fates[i].dsn_suppressed + ")");
+        break;
+      }
+    }
+    if (!plan.bounce.empty() && bounced.empty()) trace.notes.push_back("no DSN (NOTIFY)");
+    if (!bounced.empty()) {
+      const policy::Decision& why = decisions[plan.bounce.front()];
+      std::string category(policy::category_log_name(why.category));
+      if (!why.minor.empty()) category += "-" + why.minor;
+      Reply sent = co_await send_dsn(ref, category, why.reason, bounced);
       if (sent.positive()) {
-        trace.note = "DSN sent";
-        trace.queued_as = smtp::parse_queued_as(sent.text);
+        trace.notes.push_back("DSN sent");
+        if (trace.queued_as.empty()) trace.queued_as = smtp::parse_queued_as(sent.text);
       } else {
         // The bounce is part of the destiny: without it, the MTA must retry.
-        outcome = Reply{451, "4.4.0", "Error: could not send DSN, id=" + trace.mail_id};
-        trace.note = "DSN failed: " + sent.one_line();
+        const Reply retry{451, "4.4.0", "Error: could not send DSN, id=" + trace.mail_id};
+        if (input == smtp::Protocol::kSmtp) {
+          std::fill(per_rcpt.begin(), per_rcpt.end(), retry);
+        } else {
+          for (size_t i : plan.bounce) per_rcpt[i] = retry;
+        }
+        trace.notes.push_back("DSN failed: " + sent.one_line());
       }
     }
-    std::fill(per_rcpt.begin(), per_rcpt.end(), outcome);
-  } else {
-    std::fill(per_rcpt.begin(), per_rcpt.end(), policy::blocked_reply(decision, trace.mail_id));
+    co_await send_notices(ref, decisions, policies);
   }
   trace.forward_ms = ms_since(forward_start);
 
@@ -185,18 +407,25 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   }
 
   // One summary line per message, in the spirit of amavis's.
+  const size_t head = headline(decisions);
   std::string client_part = client.peer;
   if (!env.xforward.addr.empty()) client_part += " [" + env.xforward.addr + "]";
   auto message_id = decoders::header_value(header_section(data), "Message-ID");
   std::string extra;
+  if (bank.name != "base") extra += ", bank " + bank.name;
+  const size_t passed = static_cast<size_t>(std::count_if(
+      decisions.begin(), decisions.end(), [](const policy::Decision& d) { return !d.blocked(); }));
+  if (passed > 0 && passed < n_rcpt) {
+    extra += ", " + std::to_string(passed) + "/" + std::to_string(n_rcpt) + " recipients passed";
+  }
   if (!replies.front().positive()) extra += ", reply: " + replies.front().one_line();
-  if (!trace.note.empty()) extra += ", " + trace.note;
+  for (const auto& note : trace.notes) extra += ", " + note;
   spdlog::info(
       "({}) {}, {} <{}> -> {}, Message-ID: {}, mail_id: {}, size: {}, queued_as: {}{}, {} ms "
       "(decode {} ms, scan {} ms, forward {} ms)",
-      trace.mail_id, policy::summary_words(decision), client_part, env.sender, join_recipients(env),
-      log_safe(message_id.value_or("-")), trace.mail_id, data.size(),
-      trace.queued_as.empty() ? "-" : trace.queued_as, extra, ms_since(trace.start),
+      trace.mail_id, n_rcpt ? policy::summary_words(decisions[head]) : "Passed CLEAN", client_part,
+      env.sender, join_recipients(env), policy::one_line(message_id.value_or("-")), trace.mail_id,
+      data.size(), trace.queued_as.empty() ? "-" : trace.queued_as, extra, ms_since(trace.start),
       trace.decode_ms, trace.scan_ms, trace.forward_ms);
   co_return replies;
 }

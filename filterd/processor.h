@@ -16,6 +16,8 @@
 #include "decoders/decoder.h"
 #include "filterd/config.h"
 #include "policy/dsn.h"
+#include "policy/notify.h"
+#include "policy/settings.h"
 #include "scanners/virus_scanner.h"
 #include "smtp/asio.h"
 #include "smtp/server_session.h"
@@ -23,7 +25,9 @@
 namespace filterd {
 
 struct ClientInfo {
-  std::string peer;  // "[127.0.0.1]:41234", the MTA that connected to us
+  std::string peer;         // "[127.0.0.1]:41234", the MTA that connected to us
+  std::string addr;         // "127.0.0.1", for mynetworks; "" for unix sockets
+  unsigned local_port = 0;  // the listen port it connected to, for policy banks
 };
 
 class Processor {
@@ -38,18 +42,32 @@ class Processor {
                                                            const ClientInfo& client);
 
  private:
-  // What a DSN about this message needs. REQUIRES: outlives send_dsn().
-  struct Dsn {
+  // What a DSN or notice about this message needs. REQUIRES: outlives the call.
+  struct MessageRef {
     const std::string& mail_id;
     long long arrival;
     const smtp::Envelope& envelope;
     std::string_view message;
     const smtp::ClientOptions& forward;
+    const policy::Settings& bank;
+    const ClientInfo& client;
   };
+  // The template placeholders for a notice or DSN about this message.
+  policy::Values notice_values(const MessageRef& m, const std::string& category,
+                               const std::string& reason, policy::Destiny destiny,
+                               const std::vector<std::string>& recipients) const;
   // Sends a failure DSN to the envelope sender through the next hop;
   // returns the next hop's reply for it.
-  boost::asio::awaitable<smtp::Reply> send_dsn(const Dsn& dsn, std::string reason,
+  boost::asio::awaitable<smtp::Reply> send_dsn(const MessageRef& m, std::string category,
+                                               std::string reason,
                                                std::vector<policy::DsnRecipient> recipients);
+  // Admin notices and recipient warnings, best effort (logged on failure).
+  boost::asio::awaitable<void> send_notices(const MessageRef& m,
+                                            const std::vector<policy::Decision>& decisions,
+                                            const std::vector<policy::RecipientPolicy>& policies);
+  boost::asio::awaitable<void> send_notice(const MessageRef& m, const policy::Template& tmpl,
+                                           const policy::Decision& d, std::string to,
+                                           std::string tag);
 
   const Config& config_;
   scanners::VirusScanner& scanner_;

@@ -106,7 +106,8 @@ asio::awaitable<void> Server::serve(smtp::Socket socket, smtp::Protocol protocol
     ~Leave() { --*n; }
   } leave{active};
 
-  const ClientInfo client{smtp::peer_name(socket)};
+  const ClientInfo client{smtp::peer_name(socket), smtp::peer_address(socket),
+                          smtp::local_port(socket)};
   auto conn = smtp::GuardedSocket::create(std::move(socket));
   smtp::SessionOptions opts;
   opts.protocol = protocol;

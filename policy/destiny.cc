@@ -38,12 +38,44 @@ std::string_view category_log_name(Category c) {
   switch (c) {
     case Category::kClean:
       return "CLEAN";
+    case Category::kOversized:
+      return "OVERSIZED";
+    case Category::kBadHeader:
+      return "BAD-HEADER";
+    case Category::kSpammy:
+      return "SPAMMY";
+    case Category::kSpam:
+      return "SPAM";
     case Category::kUnchecked:
       return "UNCHECKED";
+    case Category::kBanned:
+      return "BANNED";
     case Category::kVirus:
       return "INFECTED";
   }
   return "UNCHECKED";
+}
+
+std::string_view category_key(Category c) {
+  switch (c) {
+    case Category::kClean:
+      return "clean";
+    case Category::kOversized:
+      return "oversized";
+    case Category::kBadHeader:
+      return "bad_header";
+    case Category::kSpammy:
+      return "spammy";
+    case Category::kSpam:
+      return "spam";
+    case Category::kUnchecked:
+      return "unchecked";
+    case Category::kBanned:
+      return "banned";
+    case Category::kVirus:
+      return "virus";
+  }
+  return "unchecked";
 }
 
 }  // namespace filterd::policy

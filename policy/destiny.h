@@ -20,14 +20,25 @@ enum class Destiny {
 std::optional<Destiny> parse_destiny(std::string_view s);
 std::string_view destiny_name(Destiny d);
 
-// In amavis's order of precedence: a higher value wins.
+// Content categories in amavis's order of precedence: a higher value wins.
 enum class Category {
   kClean,
-  kUnchecked,  // could not be checked (scanner failure, limits)
+  kOversized,  // larger than the recipient's message_size_limit
+  kBadHeader,  // a malformed header section (see bad_header.h)
+  kSpammy,     // spam score at or above the tag2 level
+  kSpam,       // spam score at or above the kill level
+  kUnchecked,  // could not be checked (encrypted, over limits, scanner failure)
+  kBanned,     // a part matched a banned-file rule
   kVirus,
 };
+inline constexpr int kCategoryCount = static_cast<int>(Category::kVirus) + 1;
 
-// amavis's log words: "CLEAN", "UNCHECKED", "INFECTED".
+// amavis's log words: "CLEAN", "OVERSIZED", "BAD-HEADER", "SPAMMY", "SPAM",
+// "UNCHECKED", "BANNED", "INFECTED".
 std::string_view category_log_name(Category c);
+
+// The config spelling of a category: "virus", "banned", "unchecked",
+// "spam", "spammy", "bad_header", "oversized", "clean".
+std::string_view category_key(Category c);
 
 }  // namespace filterd::policy

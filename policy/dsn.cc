@@ -3,6 +3,7 @@
 
 #include <ctime>
 
+#include "policy/mail_text.h"
 #include "smtp/command.h"
 
 namespace filterd::policy {
@@ -52,7 +53,11 @@ std::string compose_dsn(const DsnInput& in) {
   std::string m;
   m += "From: Content-filter at " + host + " <MAILER-DAEMON@" + host + ">\r\n";
   m += "To: <" + clean_line(in.sender) + ">\r\n";
-  m += "Subject: Undelivered mail returned to sender\r\n";
+  if (in.subject.empty()) {
+    m += "Subject: Undelivered mail returned to sender\r\n";
+  } else {
+    m += unstructured_field("Subject", in.subject);
+  }
   m += "Date: " + in.date + "\r\n";
   m += "Message-ID: <DSN" + in.mail_id + "@" + host + ">\r\n";
   m += "Auto-Submitted: auto-replied\r\n";  // RFC 3834 §5
@@ -60,16 +65,27 @@ std::string compose_dsn(const DsnInput& in) {
   m += "Content-Type: multipart/report; report-type=delivery-status;\r\n"
        " boundary=\"" +
        boundary + "\"\r\n";
+  // RFC 2045 §6.4: a multipart holding an 8bit part is itself 8bit.
+  const std::string human = crlf_text(in.human_text);
+  const bool eight_bit = !is_ascii(human);
+  if (eight_bit) m += "Content-Transfer-Encoding: 8bit\r\n";
   m += "\r\nThis is a MIME-encapsulated message.\r\n\r\n";
 
   m += "--" + boundary + "\r\n";
-  m += "Content-Type: text/plain; charset=us-ascii\r\n";
-  m += "Content-Description: Notification\r\n\r\n";
-  m += "This is the mail system at host " + host + ".\r\n\r\n";
-  m += "Your message could not be delivered to one or more recipients.\r\n";
-  m += "Reason: " + clean_line(in.reason) + "\r\n\r\n";
-  for (const auto& r : in.recipients) {
-    m += "<" + clean_line(r.address) + ">: " + clean_line(r.reply.one_line()) + "\r\n";
+  if (human.empty()) {
+    m += "Content-Type: text/plain; charset=us-ascii\r\n";
+    m += "Content-Description: Notification\r\n\r\n";
+    m += "This is the mail system at host " + host + ".\r\n\r\n";
+    m += "Your message could not be delivered to one or more recipients.\r\n";
+    m += "Reason: " + clean_line(in.reason) + "\r\n\r\n";
+    for (const auto& r : in.recipients) {
+      m += "<" + clean_line(r.address) + ">: " + clean_line(r.reply.one_line()) + "\r\n";
+    }
+  } else {
+    m += "Content-Type: text/plain; charset=UTF-8\r\n";
+    if (eight_bit) m += "Content-Transfer-Encoding: 8bit\r\n";
+    m += "Content-Description: Notification\r\n\r\n";
+    m += human;
   }
   m += "\r\n--" + boundary + "\r\n";
   m += "Content-Type: message/delivery-status\r\n";

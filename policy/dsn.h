@@ -31,6 +31,12 @@ struct DsnInput {
   std::string reason;         // one human line: "virus found: Eicar-Test-Signature"
   std::vector<DsnRecipient> recipients;
   std::string_view original_headers;  // the header section of the message
+  // From the sender_dsn template (notify.h), or empty for the built-in
+  // English. human_text replaces the first, human-readable part (UTF-8;
+  // sent 8bit if non-ASCII, so the next hop must offer 8BITMIME); subject
+  // replaces "Undelivered mail returned to sender" (RFC 2047 when needed).
+  std::string human_text;  // render_text(): CRLF lines, none over 998 bytes
+  std::string subject;     // render_subject()
 };
 
 // The whole DSN message with CRLF line ends, ready for deliver().

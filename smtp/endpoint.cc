@@ -163,4 +163,14 @@ std::string peer_address(const Socket& s) {
   return t.address().to_string();
 }
 
+unsigned local_port(const Socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.local_endpoint(ec);
+  if (ec || (ep.protocol().family() != AF_INET && ep.protocol().family() != AF_INET6)) return 0;
+  tcp::endpoint t;
+  std::memcpy(t.data(), ep.data(), std::min<size_t>(ep.size(), sizeof(sockaddr_storage)));
+  t.resize(ep.size());
+  return t.port();
+}
+
 }  // namespace filterd::smtp

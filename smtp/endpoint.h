@@ -43,5 +43,7 @@ boost::asio::awaitable<std::expected<Socket, std::string>> connect_to(
 std::string peer_name(const Socket& s);
 // The peer's address only ("127.0.0.1"), or "" for unix sockets.
 std::string peer_address(const Socket& s);
+// The local TCP port the peer connected to, or 0 for unix sockets.
+unsigned local_port(const Socket& s);
 
 }  // namespace filterd::smtp

@@ -159,9 +159,10 @@ int scan(int argc, char** argv) {
       continue;
     }
     filterd::ContentScan scan =
-        filterd::scan_content(*data, **scanner, registry, config->decode_limits);
+        filterd::scan_content(*data, **scanner, registry, config->decode_limits, config->policy);
     const filterd::policy::Findings& fi = scan.findings;
-    const filterd::policy::Decision d = filterd::policy::decide(fi, config->policy);
+    const filterd::policy::Decision d = filterd::policy::decide(
+        fi, config->policy.recipient, config->policy.scanner_failure_destiny);
     int file_status = 0;
     std::string verdict;
     if (!fi.viruses.empty()) {
@@ -171,7 +172,10 @@ int scan(int argc, char** argv) {
     } else if (fi.scan_failed) {
       verdict = "ERROR " + fi.scan_error;
       file_status = 2;
-    } else if (d.category == filterd::policy::Category::kUnchecked) {
+    } else if (!fi.banned.empty()) {
+      verdict = "BANNED (" + fi.banned.front().reason + ")";
+      file_status = 1;
+    } else if (d.main == filterd::policy::Category::kUnchecked) {
       verdict = "UNCHECKED" + (d.minor == "ENCRYPTED" ? "-ENCRYPTED" : std::string()) + " (" +
                 (d.minor == "ENCRYPTED" ? fi.encrypted : fi.unchecked_reason) + ")";
       file_status = 1;

@@ -27,7 +27,8 @@ TEST_F(ConfigTest, DefaultsAreComplete) {
   ASSERT_EQ(c->listen.size(), 1u);
   EXPECT_EQ(c->listen[0].str(), "smtp:127.0.0.1:10024");
   EXPECT_EQ(c->forward.str(), "smtp:127.0.0.1:10025");
-  EXPECT_EQ(c->policy.final_virus_destiny, policy::Destiny::kDiscard);
+  EXPECT_EQ(c->policy.recipient.destiny[static_cast<size_t>(policy::Category::kVirus)],
+            policy::Destiny::kDiscard);
   EXPECT_EQ(c->policy.scanner_failure_destiny, policy::Destiny::kTempfail);
   EXPECT_GE(c->workers, 1u);
 }
@@ -43,7 +44,8 @@ TEST_F(ConfigTest, FileValuesAndCommandLineOverrides) {
   ASSERT_TRUE(c) << c.error();
   ASSERT_EQ(c->listen.size(), 2u);
   EXPECT_EQ(c->listen[1].protocol, smtp::Protocol::kLmtp);
-  EXPECT_EQ(c->policy.final_virus_destiny, policy::Destiny::kBounce);
+  EXPECT_EQ(c->policy.recipient.destiny[static_cast<size_t>(policy::Category::kVirus)],
+            policy::Destiny::kBounce);
   EXPECT_EQ(c->x_virus_scanned, "filterd at filter.test");
 }
 

@@ -331,7 +331,7 @@ void check_detection(const fs::path& file, std::string_view encoding, const std:
   ASSERT_TRUE(engine.ok()) << engine.error();
   const std::string name = file.filename().string();
   const std::string bytes = read_file(file);
-  ContentScan scan = scan_content(mail, engine.scanner(), engine.registry(), engine.limits());
+  ContentScan scan = scan_content(mail, engine.scanner(), engine.registry(), engine.limits(), {});
   const policy::Findings& f = scan.findings;
   const NotDetected* known = not_detected_entry(name, encoding);
   const std::string where = name + " via " + std::string(encoding);
@@ -483,7 +483,7 @@ void check_bomb(const std::string& label, const std::string& mail) {
   reset_peak_rss();
   const long long before = status_kb("VmHWM:");
   ASSERT_GT(before, 0);
-  ContentScan scan = scan_content(mail, engine.scanner(), engine.registry(), engine.limits());
+  ContentScan scan = scan_content(mail, engine.scanner(), engine.registry(), engine.limits(), {});
   const long long growth = status_kb("VmHWM:") - before;
   const auto& limits = engine.limits();
   const uint64_t bound = limits.expansion_quota(mail.size()) + limits.spill_threshold;
