@@ -23,7 +23,8 @@ std::optional<Removal> remove_attachments(std::string_view message,
     const decoders::Part& p = decoded.parts[top];
     if (p.entity_end <= p.entity_begin || p.entity_end > message.size()) return std::nullopt;
     auto& why = doomed[top];
-    std::string line = decoded.parts[o.part].label() + ": " + o.reason;
+    // A part inside the attachment is named; the attachment itself is above.
+    std::string line = o.part == top ? o.reason : decoded.parts[o.part].label() + ": " + o.reason;
     if (std::find(why.begin(), why.end(), line) == why.end()) why.push_back(line);
   }
   std::vector<int> order;

@@ -147,6 +147,9 @@ std::string trim(std::string s) {
 }
 
 // Parses the file and the overrides into `vm`; records each key's origin.
+// Options that may be given more than once; for the rest the last wins.
+const std::set<std::string> kRepeatable = {"listen", "recipient", "policy_bank_by_port"};
+
 // One [policy_bank NAME] section: its options and where each was set.
 struct BankSection {
   std::vector<po::option> options;
@@ -229,7 +232,7 @@ std::expected<void, std::string> parse_all(const LoadOptions& opts,
     for (const auto& [key, o] : list) {
       if (skip_cli_keys && from_cli.contains(key)) continue;
       auto it = last.find(key);
-      if (it != last.end() && key != "listen") {
+      if (it != last.end() && !kRepeatable.contains(key)) {
         merged.options[it->second] = o;
       } else {
         last[key] = merged.options.size();

@@ -115,21 +115,26 @@ Decision decide(const Findings& f, const RecipientPolicy& p, Destiny scanner_fai
   if (present.empty()) return d;
   d.main = present.front();
   d.category = d.main;
-  // A failed scan that found nothing is no verdict: everyone gets the
-  // scanner-failure destiny (never a silent pass unless chosen).
-  if (f.scan_failed && d.main == Category::kUnchecked) {
-    d.destiny = scanner_failure;
+  // A failed scan that found no virus is no verdict: with D_TEMPFAIL the MTA
+  // retries, whatever else was found (4xx on any doubt). With D_PASS the
+  // failure is an UNCHECKED nobody can love or block, and the rest of the
+  // policy still applies.
+  const bool failed = f.scan_failed && f.viruses.empty();
+  if (failed && scanner_failure == Destiny::kTempfail) {
+    d.category = Category::kUnchecked;
+    d.destiny = Destiny::kTempfail;
     d.reason = category_reason(f, Category::kUnchecked, p);
     return d;
   }
   for (Category c : present) {
+    if (c == Category::kUnchecked && failed) continue;  // scanner_failure is D_PASS
     if (loves(p, c) || p.destiny[idx(c)] == Destiny::kPass) continue;
     d.category = c;
     d.destiny = p.destiny[idx(c)];
     break;
   }
   d.reason = category_reason(f, d.category, p);
-  if (d.category == Category::kUnchecked && !f.scan_failed) {
+  if (d.category == Category::kUnchecked && !failed) {
     d.minor = f.encrypted.empty() ? "OVERLIMIT" : "ENCRYPTED";
   } else if (d.category == Category::kBadHeader && !f.bad_headers.empty()) {
     d.minor = upper(f.bad_headers.front().minor);

@@ -83,9 +83,10 @@ struct Decision {
 // The categories present for a recipient with these settings, highest first.
 std::vector<Category> categories(const Findings& f, const RecipientPolicy& p);
 
-// One recipient's decision. A virus scan that failed without finding
-// anything makes the message UNCHECKED with `scanner_failure` (D_TEMPFAIL,
-// or D_PASS when the admin chose so) for everyone.
+// One recipient's decision. A virus scan that failed without finding a
+// virus makes the message UNCHECKED: with `scanner_failure` D_TEMPFAIL that
+// is everyone's destiny, whatever else was found; with D_PASS the failure
+// blocks nobody and the other categories decide.
 Decision decide(const Findings& f, const RecipientPolicy& p, Destiny scanner_failure);
 
 // The reason words for a category present in `f` ("Eicar-Test-Signature in

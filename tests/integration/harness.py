@@ -1006,8 +1006,10 @@ def eicar_message(sender: str, recipients: list[str], subject: str = "EICAR test
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=DOMAIN)
     msg.set_content("The attachment is the EICAR anti-virus test file.\n")
+    # Named .txt: the shipped banned rules ban .com names, and these tests
+    # are about what the virus scanner finds (test_policy covers banning).
     msg.add_attachment(EICAR, maintype="application", subtype="octet-stream",
-                       filename="eicar.com")   # base64 by default for binary types
+                       filename="eicar.txt")   # base64 by default for binary types
     return msg.as_bytes()
 
 

@@ -36,6 +36,7 @@ import threading
 import time
 import unittest
 import uuid
+from email.utils import formatdate
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -619,8 +620,8 @@ class SummaryLogTest(DaemonTestCase):
         marker = f"BODY-MARKER-{uuid.uuid4().hex}"
         clean_id = f"<clean-{uuid.uuid4().hex}@{DOMAIN}>"
         eicar_id = f"<eicar-{uuid.uuid4().hex}@{DOMAIN}>"
-        clean = (f"From: {ALICE}\nTo: {BOB}\nSubject: summary clean\nMessage-ID: {clean_id}\n\n"
-                 f"{marker} clean body\n").encode()
+        clean = (f"From: {ALICE}\nTo: {BOB}\nSubject: summary clean\nMessage-ID: {clean_id}\n"
+                 f"Date: {formatdate()}\n\n{marker} clean body\n").encode()
         infected = re.sub(rb"(?mi)^Message-ID: .*$", f"Message-ID: {eicar_id}".encode(),
                           h.eicar_message(ALICE, [BOB], "summary eicar"))
         infected = infected.replace(b"The attachment is the EICAR", f"{marker} The attachment is the EICAR".encode())

@@ -49,9 +49,10 @@ BANNED = ("invoice.pdf.exe", b"this is not really a program\n" * 4)
 
 def parts_raw(message: bytes) -> list[bytes]:
     """The raw bytes of each top-level MIME part (between the delimiters)."""
+    message = message.replace(b"\r\n", b"\n")
     msg = email.message_from_bytes(message, policy=email.policy.compat32)
     boundary = msg.get_boundary().encode()
-    body = message.split(b"\n\n", 1)[1].replace(b"\r\n", b"\n")
+    body = b"\n" + message.split(b"\n\n", 1)[1]
     chunks = body.split(b"\n--" + boundary)
     return [c.lstrip(b"\n") for c in chunks[1:-1]]  # drop the preamble and the epilogue
 
@@ -158,7 +159,7 @@ class PolicyTest(h.IntegrationTestCase):
                 self.assertIn(name, notice)
                 self.assertIn(why, notice)
                 self.assertNotIn(payload.decode(errors="replace")[:20], got.decode(errors="replace"))
-                tail = original.split(b"\n\n", 1)[1]
+                tail = original.replace(b"\r\n", b"\n")
                 self.assertTrue(got.endswith(tail[tail.rindex(b"\n--"):]), "epilogue changed")
         self.assert_no_mail(pf, "alice")
         self.assertIn("removed p003 invoice.pdf.exe", fd.stderr())

@@ -89,6 +89,105 @@ TEST_F(ConfigTest, PrintConfigShowsOnlyNonDefaults) {
 }
 
 }  // namespace
+size_t cat(policy::Category c) {
+  return static_cast<size_t>(c);
+}
+
+TEST_F(ConfigTest, PolicyBanksLoadInOrderPortThenMynetsThenOriginating) {
+  std::string f = write(
+      "listen = smtp:127.0.0.1:10024\n"
+      "listen = smtp:127.0.0.1:10026\n"
+      "mynetworks = 10.0.0.0/8\n"
+      "policy_bank_by_port = 10026:SUBMISSION\n"
+      "final_spam_destiny = D_DISCARD\n"
+      "[policy_bank SUBMISSION]\n"
+      "originating = yes\n"
+      "final_banned_destiny = D_REJECT\n"
+      "[policy_bank MYNETS]\n"
+      "final_banned_destiny = D_PASS\n"
+      "spam_kill_level = 20\n"
+      "[policy_bank ORIGINATING]\n"
+      "final_virus_destiny = D_REJECT\n");
+  auto c = load_config({f, {}});
+  ASSERT_TRUE(c) << c.error();
+  const policy::Settings& inbound = c->bank_for(10024, "192.0.2.1");
+  EXPECT_EQ(inbound.name, "base");
+  EXPECT_EQ(inbound.recipient.destiny[cat(policy::Category::kSpam)], policy::Destiny::kDiscard);
+  EXPECT_EQ(inbound.recipient.destiny[cat(policy::Category::kBanned)], policy::Destiny::kBounce);
+
+  const policy::Settings& lan = c->bank_for(10024, "10.1.2.3");
+  EXPECT_EQ(lan.name, "MYNETS");
+  EXPECT_EQ(lan.recipient.destiny[cat(policy::Category::kBanned)], policy::Destiny::kPass);
+  EXPECT_EQ(lan.recipient.spam_kill_level, 20);
+  EXPECT_EQ(lan.recipient.destiny[cat(policy::Category::kSpam)], policy::Destiny::kDiscard)
+      << "what a bank does not set comes from the base";
+
+  const policy::Settings& sub = c->bank_for(10026, "192.0.2.1");
+  EXPECT_EQ(sub.name, "SUBMISSION+ORIGINATING");
+  EXPECT_EQ(sub.recipient.destiny[cat(policy::Category::kBanned)], policy::Destiny::kReject);
+  EXPECT_EQ(sub.recipient.destiny[cat(policy::Category::kVirus)], policy::Destiny::kReject);
+
+  const policy::Settings& both = c->bank_for(10026, "IPv6:::ffff:10.0.0.1");
+  EXPECT_EQ(both.name, "SUBMISSION+MYNETS+ORIGINATING");
+  EXPECT_EQ(both.recipient.destiny[cat(policy::Category::kBanned)], policy::Destiny::kPass);
+}
+
+TEST_F(ConfigTest, PolicyBankErrorsNameTheLine) {
+  auto err = [&](const std::string& text) {
+    auto c = load_config({write(text), {}});
+    return c ? std::string("accepted") : c.error();
+  };
+  EXPECT_NE(err("[policy_bank X]\nlisten = smtp:127.0.0.1:1\n").find(":2: listen cannot be set"),
+            std::string::npos);
+  EXPECT_NE(err("[policy_bank X]\nfinal_spam_destiny = D_MAYBE\n").find(":2: final_spam_destiny"),
+            std::string::npos);
+  EXPECT_NE(err("[bank]\n").find(":1: expected [policy_bank NAME]"), std::string::npos);
+  EXPECT_NE(err("policy_bank_by_port = 10026:NOPE\n").find("no [policy_bank NOPE] section"),
+            std::string::npos);
+  EXPECT_NE(err("policy_bank_by_port = x:Y\n").find("expected PORT:NAME"), std::string::npos);
+  EXPECT_NE(err("mynetworks = 10.0.0.1/8\n").find("mynetworks"), std::string::npos);
+  EXPECT_NE(err("banned_rules = /nonexistent\n").find("banned_rules"), std::string::npos);
+  EXPECT_NE(err("bad_header_checks = 8bit sevenbit\n").find("unknown check 'sevenbit'"),
+            std::string::npos);
+  EXPECT_NE(err("recipient = bob@x.test spam_lover=perhaps\n").find(":1: "), std::string::npos);
+  EXPECT_NE(err("recipient_delimiter = ++\n").find("recipient_delimiter"), std::string::npos);
+}
+
+TEST_F(ConfigTest, RecipientEntriesAndLocalDomainsResolvePerAddress) {
+  std::string f = write(
+      "local_domains = example.com .example.org\n"
+      "recipient_delimiter = +\n"
+      "recipient = boss@example.com spam_lover=yes spam_kill_level=30\n"
+      "recipient = .example.org spam_kill_level=12 subject_tag_spam=\"[SPAM] \"\n"
+      "recipient = boss@ banned_files_lover=yes\n");
+  auto c = load_config({f, {}});
+  ASSERT_TRUE(c) << c.error();
+  policy::RecipientPolicy boss = policy::resolve_recipient(c->policy, "Boss+x@Example.com");
+  EXPECT_TRUE(boss.local);
+  EXPECT_TRUE(boss.lover[cat(policy::Category::kSpam)]);
+  EXPECT_TRUE(boss.lover[cat(policy::Category::kSpammy)]);
+  EXPECT_TRUE(boss.lover[cat(policy::Category::kBanned)]);
+  EXPECT_EQ(boss.spam_kill_level, 30);
+  policy::RecipientPolicy sub = policy::resolve_recipient(c->policy, "x@lists.example.org");
+  EXPECT_TRUE(sub.local);
+  EXPECT_EQ(sub.spam_kill_level, 12);
+  EXPECT_EQ(sub.subject_tag[cat(policy::Category::kSpam)], "[SPAM] ");
+  policy::RecipientPolicy other = policy::resolve_recipient(c->policy, "x@sub.example.com");
+  EXPECT_FALSE(other.local) << "example.com without a dot covers that domain only";
+  EXPECT_EQ(other.spam_kill_level, 6.31);
+}
+
+TEST_F(ConfigTest, BuiltinBannedRulesAndTemplatesAreLoadedByDefault) {
+  auto c = load_config({});
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_TRUE(c->policy.banned_rules);
+  EXPECT_TRUE(c->policy.templates);
+  auto none = load_config({"", {"--banned_rules=none", "--notify_templates=builtin:ja"}});
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_FALSE(none->policy.banned_rules);
+  EXPECT_TRUE(none->policy.templates);
+}
+
 }  // namespace filterd
 
 namespace filterd {

@@ -290,5 +290,82 @@ TEST(Pipeline, ConnectionLimitAnswers421) {
   EXPECT_EQ(r.status, "4.3.2");
 }
 
+// --- per-recipient policy ---------------------------------------------
+
+const std::string kBanned =
+    "From: alice@a.test\r\nTo: bob@b.test\r\nSubject: invoice\r\nMessage-ID: <b1@a.test>\r\n"
+    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n"
+    "--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+    "--XX\r\nContent-Type: application/octet-stream; name=\"invoice.pdf.exe\"\r\n\r\n"
+    "not really\r\n--XX--\r\n";
+
+TEST(Pipeline, SmtpMixedDestiniesDeliverToTheLoverAndBounceTheRest) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint(),
+            {"--recipient=bob@b.test banned_files_lover=yes", "--local_domains=b.test"});
+  Client c(f.port());
+  auto r = c.transaction("alice@a.test", {"bob@b.test", "carol@b.test"}, kBanned);
+  EXPECT_EQ(r[0].code, 250);
+  auto got = hop.messages();
+  ASSERT_EQ(got.size(), 2u);  // bob's copy, then the DSN for carol
+  ASSERT_EQ(got[0].rcpts.size(), 1u);
+  EXPECT_NE(got[0].rcpts[0].find("<bob@b.test>"), std::string::npos);
+  EXPECT_NE(got[0].data.find("X-Filterd-Alert: BANNED, message contains p002 invoice.pdf.exe"),
+            std::string::npos)
+      << got[0].data;
+  EXPECT_TRUE(got[1].mail_from.starts_with("MAIL FROM:<>"));
+  EXPECT_NE(got[1].data.find("Final-Recipient: rfc822; carol@b.test"), std::string::npos);
+  EXPECT_EQ(got[1].data.find("rfc822; bob@b.test"), std::string::npos);
+}
+
+TEST(Pipeline, SmtpAllRejectedIsOne5xxAndNothingIsSent) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint(), {"--final_banned_destiny=D_REJECT"});
+  Client c(f.port());
+  auto r = c.transaction("alice@a.test", {"bob@b.test", "carol@b.test"}, kBanned);
+  EXPECT_EQ(r[0].code, 554);
+  EXPECT_EQ(r[0].status, "5.7.0");
+  EXPECT_NE(r[0].text.find("BANNED: p002 invoice.pdf.exe"), std::string::npos) << r[0].text;
+  EXPECT_TRUE(hop.messages().empty());
+}
+
+TEST(Pipeline, LmtpMixedDestiniesAnswerEachRecipient) {
+  FakeNextHop hop(/*lmtp=*/true);
+  Filterd f(hop.endpoint(),
+            {"--recipient=bob@b.test banned_files_lover=yes", "--final_banned_destiny=D_REJECT"},
+            /*lmtp=*/true);
+  Client c(f.port());
+  auto r = c.transaction("alice@a.test", {"bob@b.test", "carol@b.test"}, kBanned, 2, true);
+  EXPECT_EQ(r[0].code, 250);
+  EXPECT_EQ(r[1].code, 554);
+  ASSERT_EQ(hop.messages().size(), 1u);  // no DSN: the upstream bounces carol itself
+}
+
+TEST(Pipeline, SpamFieldsAndSubjectTagOnlyForLocalRecipients) {
+  // No spam engine yet: a bad header category stands in for "tagged for
+  // local recipients only"; X-Virus-Scanned goes to everyone.
+  FakeNextHop hop;
+  Filterd f(hop.endpoint(), {"--local_domains=b.test"});
+  Client c(f.port());
+  const std::string bad = "From: alice@a.test\r\nSubject: caf\xc3\xa9\r\n\r\nbody\r\n";
+  EXPECT_EQ(c.transaction("alice@a.test", {"bob@b.test", "ext@elsewhere.test"}, bad)[0].code, 250);
+  auto got = hop.messages();
+  ASSERT_EQ(got.size(), 2u);  // two copies: the edits differ
+  std::string local = got[0].rcpts[0].find("bob@") != std::string::npos ? got[0].data : got[1].data;
+  std::string remote =
+      got[0].rcpts[0].find("bob@") != std::string::npos ? got[1].data : got[0].data;
+  EXPECT_NE(local.find("X-Filterd-Alert: BAD HEADER SECTION, 8bit"), std::string::npos) << local;
+  EXPECT_EQ(remote, "X-Virus-Scanned: filterd at filter.test\r\n" + bad);
+}
+
+TEST(Pipeline, NullSenderGetsNoDsnForABounce) {
+  FakeNextHop hop;
+  Filterd f(hop.endpoint());
+  Client c(f.port());
+  auto r = c.transaction("", {"bob@b.test"}, kBanned);
+  EXPECT_EQ(r[0].code, 250);
+  EXPECT_TRUE(hop.messages().empty());
+}
+
 }  // namespace
 }  // namespace filterd

@@ -228,6 +228,21 @@ TEST(Verdict, SpamLevelsArePerRecipient) {
   EXPECT_EQ(d.destiny, Destiny::kPass);
 }
 
+TEST(Verdict, ScannerFailureTempfailsEvenBannedMailAndCannotBeLoved) {
+  Findings f = banned();
+  f.scan_failed = true;
+  f.scan_error = "clamd down";
+  RecipientPolicy p = RecipientPolicy::defaults();
+  p.lover[static_cast<size_t>(Category::kUnchecked)] = true;
+  Decision d = decide(f, p, Destiny::kTempfail);
+  EXPECT_EQ(d.destiny, Destiny::kTempfail);
+  EXPECT_EQ(blocked_reply(d, "ID").status, "4.5.0");
+  // With D_PASS for failures the banned part still counts.
+  EXPECT_EQ(decide(f, p, Destiny::kPass).destiny, Destiny::kBounce);
+  p.lover[static_cast<size_t>(Category::kBanned)] = true;
+  EXPECT_EQ(decide(f, p, Destiny::kPass).destiny, Destiny::kPass);
+}
+
 TEST(Verdict, DsnSuppressionFollowsAmavis) {
   RecipientPolicy p = RecipientPolicy::defaults();
   Decision virus = decide(kEicar, p, Destiny::kTempfail);
