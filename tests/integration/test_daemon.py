@@ -566,6 +566,16 @@ class FilterctlTest(h.IntegrationTestCase):
         self.assertRegex(self.verdict(r, str(self.eicar)),
                          rf"^{re.escape(str(self.eicar))}: {EICAR_SIGNATURE_NAME}\S* FOUND$")
 
+    def test_banned_attachment_is_reported_with_its_part_and_exit_1(self):
+        mail = self.ws.path / "banned.eml"
+        mail.write_bytes(b"From: a@b.test\nSubject: x\nMIME-Version: 1.0\n"
+                         b"Content-Type: multipart/mixed; boundary=B\n\n--B\n"
+                         b"Content-Type: text/plain\n\nhi\n--B\nContent-Type: application/x-msdownload;"
+                         b" name=\"invoice.pdf.exe\"\n\nMZ not really\n--B--\n")
+        r = self.scan(str(mail))
+        self.assertEqual(r.returncode, 1, r)
+        self.assertRegex(self.verdict(r, str(mail)), r": BANNED \(p002 invoice\.pdf\.exe\b")
+
     def test_clean_file_is_ok_with_exit_0(self):
         r = self.scan(str(self.clean))
         self.assertEqual(r.returncode, 0, r)
