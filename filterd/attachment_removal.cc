@@ -6,6 +6,7 @@
 
 #include "decoders/header_block.h"
 #include "policy/edits.h"
+#include "policy/mail_text.h"
 
 namespace filterd {
 
@@ -49,11 +50,12 @@ std::optional<Removal> remove_attachments(std::string_view message,
     out.message += "Content-Transfer-Encoding: 8bit" + eol + eol;
     out.message += "An attachment was removed from this message by the content filter." + eol;
     out.message += eol;
-    out.message += "Attachment: " + policy::one_line(p.label()) + eol;
-    for (const auto& why : doomed[top]) out.message += "Found: " + policy::one_line(why) + eol;
+    out.message += "Attachment: " + policy::one_line_utf8(p.label(), 200) + eol;
+    for (const auto& why : doomed[top])
+      out.message += "Found: " + policy::one_line_utf8(why, 200) + eol;
     out.message += "Mail id: " + mail_id;
     copied = p.entity_end;
-    out.removed.push_back(policy::one_line(p.label()));
+    out.removed.push_back(policy::one_line_utf8(p.label(), 200));
   }
   out.message.append(message.substr(copied));
   return out;

@@ -11,12 +11,9 @@
 namespace filterd {
 namespace po = boost::program_options;
 using policy::Category;
+using policy::idx;
 
 namespace {
-
-constexpr size_t idx(Category c) {
-  return static_cast<size_t>(c);
-}
 
 struct CategoryOption {
   const char* key;  // the part of the option name: final_KEY_destiny

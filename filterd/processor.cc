@@ -15,6 +15,7 @@
 #include "filterd/mail_id.h"
 #include "policy/dsn.h"
 #include "policy/edits.h"
+#include "policy/mail_text.h"
 #include "policy/plan.h"
 #include "policy/verdict.h"
 #include "smtp/client.h"
@@ -424,9 +425,9 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
       "({}) {}, {} <{}> -> {}, Message-ID: {}, mail_id: {}, size: {}, queued_as: {}{}, {} ms "
       "(decode {} ms, scan {} ms, forward {} ms)",
       trace.mail_id, n_rcpt ? policy::summary_words(decisions[head]) : "Passed CLEAN", client_part,
-      env.sender, join_recipients(env), policy::one_line(message_id.value_or("-")), trace.mail_id,
-      data.size(), trace.queued_as.empty() ? "-" : trace.queued_as, extra, ms_since(trace.start),
-      trace.decode_ms, trace.scan_ms, trace.forward_ms);
+      env.sender, join_recipients(env), policy::one_line_utf8(message_id.value_or("-"), 200),
+      trace.mail_id, data.size(), trace.queued_as.empty() ? "-" : trace.queued_as, extra,
+      ms_since(trace.start), trace.decode_ms, trace.scan_ms, trace.forward_ms);
   co_return replies;
 }
 

@@ -3,6 +3,7 @@
 // amavis recognise every word).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -32,6 +33,11 @@ enum class Category {
   kVirus,
 };
 inline constexpr int kCategoryCount = static_cast<int>(Category::kVirus) + 1;
+
+// The index of a category in per-category arrays.
+constexpr size_t idx(Category c) {
+  return static_cast<size_t>(c);
+}
 
 // amavis's log words: "CLEAN", "OVERSIZED", "BAD-HEADER", "SPAMMY", "SPAM",
 // "UNCHECKED", "BANNED", "INFECTED".

@@ -6,23 +6,14 @@
 
 #include "decoders/ascii.h"
 #include "decoders/header_block.h"
+#include "policy/mail_text.h"
 
 namespace filterd::policy {
 namespace {
 
-constexpr size_t idx(Category c) {
-  return static_cast<size_t>(c);
-}
-
 std::string fixed3(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
-}
-
-std::string short_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
   return buf;
 }
 
@@ -66,16 +57,6 @@ std::string with_eol(std::string_view field, std::string_view eol) {
 
 }  // namespace
 
-std::string one_line(std::string_view s, size_t max) {
-  std::string out;
-  for (char c : s.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += u < 32 || u == 127 ? '?' : c;
-  }
-  if (s.size() > max) out += "...";
-  return out;
-}
-
 MessageEdits edits_for(const Findings& f, const Decision& d, const RecipientPolicy& p,
                        const std::string& x_virus_scanned) {
   MessageEdits e;
@@ -91,11 +72,11 @@ MessageEdits edits_for(const Findings& f, const Decision& d, const RecipientPoli
     const int stars = std::clamp(static_cast<int>(s), 0, 64);
     if (stars > 0) e.add_fields.push_back("X-Spam-Level: " + std::string(stars, '*'));
     std::string tests;
-    for (const auto& t : f.spam->tests) tests += (tests.empty() ? "" : ", ") + one_line(t, 80);
+    for (const auto& t : f.spam->tests) tests += (tests.empty() ? "" : ", ") + one_line_utf8(t, 80);
     e.add_fields.push_back(
         fold(std::string("X-Spam-Status: ") + (spammy ? "Yes" : "No") + ", score=" + fixed3(s) +
-             " tag=" + short_number(p.spam_tag_level) + " tag2=" + short_number(p.spam_tag2_level) +
-             " kill=" + short_number(p.spam_kill_level) + " tests=[" + tests + "]"));
+             " tag=" + score_text(p.spam_tag_level) + " tag2=" + score_text(p.spam_tag2_level) +
+             " kill=" + score_text(p.spam_kill_level) + " tests=[" + tests + "]"));
   }
   // What a passed message still carries, so the reader is warned.
   for (Category c : categories(f, p)) {
@@ -116,7 +97,8 @@ MessageEdits edits_for(const Findings& f, const Decision& d, const RecipientPoli
       default:
         continue;
     }
-    e.add_fields.push_back(fold("X-Filterd-Alert: " + alert + one_line(category_reason(f, c, p))));
+    e.add_fields.push_back(
+        fold("X-Filterd-Alert: " + alert + one_line_utf8(category_reason(f, c, p), 200)));
   }
   e.subject_tag = p.subject_tag[idx(d.main)];
   return e;

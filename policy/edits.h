@@ -49,8 +49,4 @@ std::string extended_address(std::string_view address, char delimiter, std::stri
 // The extension for a passed recipient: by its main category if local.
 std::string address_extension_for(const Decision& d, const RecipientPolicy& p);
 
-// Text from mail made fit for a header field or a log: printable ASCII and
-// UTF-8, no control characters, at most `max` bytes.
-std::string one_line(std::string_view s, size_t max = 200);
-
 }  // namespace filterd::policy

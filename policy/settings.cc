@@ -7,10 +7,6 @@
 namespace filterd::policy {
 namespace {
 
-constexpr size_t idx(Category c) {
-  return static_cast<size_t>(c);
-}
-
 // Where each recipient setting lands in a RecipientPolicy.
 struct BoolSetting {
   const char* name;

@@ -7,16 +7,6 @@
 namespace filterd::policy {
 namespace {
 
-constexpr size_t idx(Category c) {
-  return static_cast<size_t>(c);
-}
-
-std::string score_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
-
 std::string upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -42,6 +32,12 @@ bool loves(const RecipientPolicy& p, Category c) {
 }
 
 }  // namespace
+
+std::string score_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
 
 RecipientPolicy RecipientPolicy::defaults() {
   RecipientPolicy p;

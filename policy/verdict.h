@@ -115,6 +115,9 @@ std::string dsn_suppression(const Findings& f, const Decision& d, const Recipien
 // refusal.
 smtp::Reply collapse_for_smtp(const std::vector<smtp::Reply>& per_recipient);
 
+// A score or level for logs and header fields: "6.31", "12", "1e+03".
+std::string score_text(double v);
+
 // "Passed CLEAN", "Blocked INFECTED (Eicar-Test-Signature)", "Passed SPAMMY".
 std::string summary_words(const Decision& d);
 

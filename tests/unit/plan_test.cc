@@ -206,7 +206,7 @@ TEST(Edits, PassedVirusCarriesAnAlertAndTag) {
   ASSERT_EQ(e.add_fields.size(), 2u);
   EXPECT_EQ(e.add_fields[1],
             "X-Filterd-Alert: INFECTED, message contains virus: Eicar-Test-Signature in\r\n"
-            "\tp002 eicar?.com");  // folded at 78 columns
+            "\tp002 eicar .com");  // folded at 78 columns; the control char is a space
   EXPECT_EQ(e.subject_tag, "***INFECTED*** ");
 }
 
