@@ -125,6 +125,14 @@ class CompiledEngine {
                                          std::string("cl_engine_set_num: ") + cl_strerror(rc)});
       }
     }
+    if (!limits.temp_dir.empty()) {
+      if (cl_error_t rc =
+              cl_engine_set_str(engine.get(), CL_ENGINE_TMPDIR, limits.temp_dir.c_str());
+          rc != CL_SUCCESS) {
+        return std::unexpected(ScanError{ScanError::Kind::kInternal,
+                                         std::string("cl_engine_set_str: ") + cl_strerror(rc)});
+      }
+    }
     cl_engine_set_clcb_virus_found(engine.get(), &on_virus_found);
 
     unsigned signatures = 0;

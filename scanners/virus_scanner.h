@@ -74,6 +74,9 @@ struct ClamavLimits {
   unsigned max_recursion = 17;                      // MaxRecursion
   unsigned max_files = 10000;                       // MaxFiles
   unsigned max_scan_time_ms = 120000;               // MaxScanTime
+  // TemporaryDirectory: libclamav makes a directory here for every scan,
+  // and writes extracted members into it; "" = $TMPDIR or /tmp.
+  std::string temp_dir;
 };
 
 }  // namespace filterd::scanners
