@@ -131,6 +131,15 @@ po::options_description option_table() {
        "127.0.0.0/8 [::1]/128 [fe80::]/10 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16"),
      "client networks whose mail loads the MYNETS policy bank, if one is defined "
      "(amavis @mynetworks; the client is XFORWARD's ADDR when the MTA sends it)")
+    ("quarantine_dir", po::value<std::string>()->default_value(""),
+     "where quarantined mail and its SQLite index live (default: state_dir/quarantine)")
+    ("quarantine_gzip", po::value<std::string>()->default_value("no"),
+     "gzip quarantined messages")
+    ("release_socket", po::value<std::string>()->default_value(""),
+     "unix socket for amavis AM.PDP release requests (amavisd-release, web front ends); "
+     "empty: none")
+    ("release_admins", po::value<std::string>()->default_value(""),
+     "requesters (requested_by) who may release without the secret_id")
     ("policy_bank_by_port", po::value<std::vector<std::string>>()->composing(),
      "PORT:NAME, repeatable: mail arriving on listen port PORT loads policy bank NAME, "
      "e.g. 10026:ORIGINATING");
@@ -484,6 +493,17 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   c.user = str("user");
   c.state_dir = str("state_dir");
   c.decode_limits.temp_dir = c.state_dir + "/tmp";
+  c.quarantine_dir =
+      str("quarantine_dir").empty() ? c.state_dir + "/quarantine" : str("quarantine_dir");
+  if (str("quarantine_gzip") != "yes" && str("quarantine_gzip") != "no") {
+    return bad("quarantine_gzip", "expected yes or no");
+  }
+  c.quarantine_gzip = str("quarantine_gzip") == "yes";
+  c.release_socket = str("release_socket");
+  if (!c.release_socket.empty() && c.release_socket.front() != '/') {
+    return bad("release_socket", "expected an absolute path");
+  }
+  c.release_admins = config_words(str("release_admins"));
   if (c.clamav_limits.temp_dir.empty() || ::access(c.clamav_limits.temp_dir.c_str(), W_OK) != 0) {
     c.clamav_limits.temp_dir = c.decode_limits.temp_dir;
   }

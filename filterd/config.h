@@ -55,6 +55,11 @@ struct Config {
   unsigned max_connections = 0;
   unsigned workers = 0;  // 0 = one per core
 
+  std::string quarantine_dir;  // message files and index.sqlite
+  bool quarantine_gzip = false;
+  std::string release_socket;               // AM.PDP listener; "" = none
+  std::vector<std::string> release_admins;  // may release without secret_id
+
   std::string user;       // drop privileges to this user after binding
   std::string state_dir;  // temp files, pid file
   std::string log;        // "stderr" | "syslog" | "file:PATH"

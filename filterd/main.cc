@@ -18,6 +18,7 @@
 #include "filterd/logging.h"
 #include "filterd/privileges.h"
 #include "filterd/processor.h"
+#include "filterd/release_listener.h"
 #include "filterd/scanner_factory.h"
 #include "filterd/server.h"
 #include "smtp/asio.h"
@@ -71,7 +72,8 @@ void log_missing_decoders(const filterd::decoders::DecoderRegistry& registry) {
 }
 
 int run(const Config& config) {
-  for (const std::string& dir : {config.state_dir, config.decode_limits.temp_dir}) {
+  for (const std::string& dir :
+       {config.state_dir, config.decode_limits.temp_dir, config.quarantine_dir}) {
     if (auto r = filterd::prepare_state_dir(dir, config.user); !r) {
       spdlog::critical("{}", r.error());
       return 1;
@@ -100,6 +102,23 @@ int run(const Config& config) {
     spdlog::critical("{}", r.error());
     return 1;
   }
+  // Opened as the user that writes it from now on.
+  auto quarantine =
+      filterd::quarantine::Store::open(config.quarantine_dir, {.gzip = config.quarantine_gzip});
+  if (!quarantine) {
+    spdlog::critical("quarantine: {}", quarantine.error());
+    return 1;
+  }
+  processor.set_quarantine(&*quarantine);
+  filterd::ReleaseListener release(io, config, *quarantine);
+  if (!config.release_socket.empty()) {
+    try {
+      release.start();
+    } catch (const boost::system::system_error& e) {
+      spdlog::critical("cannot listen for release requests: {}", e.what());
+      return 1;
+    }
+  }
   server.start();
 
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
@@ -114,6 +133,7 @@ int run(const Config& config) {
     }
     spdlog::info("signal {}: stopping ({} connections active)", sig, server.active_connections());
     server.stop();
+    release.stop();
     grace.expires_after(kShutdownGrace);
     grace.async_wait([&](boost::system::error_code) { io.stop(); });
     // Poll until the last connection has finished.

@@ -104,6 +104,15 @@ po::options_description policy_option_table() {
     ("virus_dsn_names", str("Eicar Joke. Junk."),
      "name prefixes of viruses that do not forge senders: only these may get a DSN "
      "(amavis @viruses_that_fake_sender_maps, inverted)")
+    ("quarantine_virus", str("yes"), "keep blocked infected mail in the quarantine")
+    ("quarantine_banned", str("yes"), "keep blocked mail with banned parts in the quarantine")
+    ("quarantine_unchecked", str("no"), "keep blocked unchecked mail in the quarantine")
+    ("quarantine_spam", str("yes"),
+     "keep blocked spam in the quarantine (below spam_quarantine_cutoff_level)")
+    ("quarantine_bad_header", str("no"), "keep blocked mail with bad headers in the quarantine")
+    ("quarantine_oversized", str("no"), "keep blocked oversized mail in the quarantine")
+    ("spam_quarantine_cutoff_level", str("20"),
+     "spam scoring at or above this is not kept (amavis $sa_quarantine_cutoff_level)")
     ("remove_infected_parts", str("no"),
      "replace an infected attachment by a text notice and pass the rest, instead of "
      "blocking the mail (the message body itself cannot be removed)")
@@ -206,6 +215,12 @@ std::expected<void, std::string> apply_policy_options(const po::variables_map& v
       {"warn_virus_recipient", &r.warn_recipient_virus},
       {"warn_banned_recipient", &r.warn_recipient_banned},
       {"originating", &s.originating},
+      {"quarantine_virus", &s.quarantine[idx(Category::kVirus)]},
+      {"quarantine_banned", &s.quarantine[idx(Category::kBanned)]},
+      {"quarantine_unchecked", &s.quarantine[idx(Category::kUnchecked)]},
+      {"quarantine_spam", &s.quarantine[idx(Category::kSpam)]},
+      {"quarantine_bad_header", &s.quarantine[idx(Category::kBadHeader)]},
+      {"quarantine_oversized", &s.quarantine[idx(Category::kOversized)]},
   };
   for (const auto& [key, target] : bools) {
     if (!set(key)) continue;
@@ -214,6 +229,7 @@ std::expected<void, std::string> apply_policy_options(const po::variables_map& v
     *target = *b;
   }
   r.lover[idx(Category::kSpammy)] = r.lover[idx(Category::kSpam)];
+  s.quarantine[idx(Category::kSpammy)] = s.quarantine[idx(Category::kSpam)];
 
   struct LevelOption {
     const char* key;
@@ -222,7 +238,8 @@ std::expected<void, std::string> apply_policy_options(const po::variables_map& v
   const LevelOption levels[] = {{"spam_tag_level", &r.spam_tag_level},
                                 {"spam_tag2_level", &r.spam_tag2_level},
                                 {"spam_kill_level", &r.spam_kill_level},
-                                {"spam_dsn_cutoff_level", &r.spam_dsn_cutoff_level}};
+                                {"spam_dsn_cutoff_level", &r.spam_dsn_cutoff_level},
+                                {"spam_quarantine_cutoff_level", &s.spam_quarantine_cutoff_level}};
   for (const auto& [key, target] : levels) {
     if (!set(key)) continue;
     const std::string v = str(key);

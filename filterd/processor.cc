@@ -105,6 +105,35 @@ std::vector<Offence> removable(const policy::Findings& f, const policy::Settings
   return out;
 }
 
+// The index row for a quarantined message.
+quarantine::Entry quarantine_entry(const std::string& mail_id, long long arrival,
+                                   const smtp::Envelope& env, std::string_view message,
+                                   const policy::Decision& d, const policy::Findings& f,
+                                   const std::string& client_addr, const std::string& bank) {
+  const std::string_view headers = header_section(message);
+  quarantine::Entry e;
+  e.mail_id = mail_id;
+  e.secret_id = quarantine::new_secret_id();
+  e.time = arrival;
+  e.category = policy::category_log_name(d.category);
+  e.minor = d.minor;
+  e.reason = policy::one_line_utf8(d.reason, 500);
+  if (f.spam) {
+    e.spam_score = f.spam->score;
+    for (const auto& t : f.spam->tests) e.spam_tests += (e.spam_tests.empty() ? "" : ", ") + t;
+  }
+  e.sender = env.sender;
+  for (const auto& r : env.recipients) e.recipients.push_back(r.address);
+  e.from = policy::one_line_utf8(decoders::header_value(headers, "From").value_or(""), 500);
+  e.subject = policy::one_line_utf8(policy::original_subject(message), 500);
+  e.message_id =
+      policy::one_line_utf8(decoders::header_value(headers, "Message-ID").value_or(""), 500);
+  e.size = message.size();
+  e.client_addr = client_addr;
+  e.policy_bank = bank;
+  return e;
+}
+
 }  // namespace
 
 policy::Values Processor::notice_values(const MessageRef& m, const std::string& category,
@@ -126,7 +155,7 @@ policy::Values Processor::notice_values(const MessageRef& m, const std::string& 
       {"subject", policy::original_subject(m.message)},
       {"date", policy::rfc5322_date(m.arrival)},
       {"hostname", config_.myhostname},
-      {"quarantine_id", ""},
+      {"quarantine_id", m.quarantine_id},
   };
   if (m.bank.templates) v["category_text"] = policy::category_text(*m.bank.templates, category);
   return v;
@@ -246,6 +275,7 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   // edited message is scanned again before anyone gets it.
   std::string edited;
   std::string_view message = data;
+  std::string removed_category, removed_reason;  // what attachment removal took out
   if (std::vector<Offence> offences = removable(findings, bank); !offences.empty()) {
     std::optional<Removal> removal =
         remove_attachments(data, content.decoded, offences, trace.mail_id);
@@ -256,12 +286,13 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
       if (f2.viruses.empty() && f2.banned.empty() && !f2.scan_failed) {
         std::string what;
         for (const auto& r : removal->removed) what += (what.empty() ? "" : ", ") + r;
-        trace.notes.push_back(
-            "removed " + what + " (" +
-            policy::category_reason(findings,
-                                    findings.viruses.empty() ? Category::kBanned : Category::kVirus,
-                                    bank.recipient) +
-            ")");
+        const Category gone = findings.viruses.empty() ? Category::kBanned : Category::kVirus;
+        const std::string why = policy::category_reason(findings, gone, bank.recipient);
+        trace.notes.push_back("removed " + what + " (" + why + ")");
+        if (bank.quarantine[policy::idx(gone)]) {
+          removed_category = policy::category_log_name(gone);
+          removed_reason = why;
+        }
         edited = std::move(removal->message);
         message = edited;
         findings = f2;
@@ -302,9 +333,45 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   smtp::ClientOptions fwd = config_.forward_options;
   fwd.all_or_nothing = input == smtp::Protocol::kSmtp;
   const smtp::Endpoint& hop = bank.forward ? *bank.forward : config_.forward;
-  const MessageRef ref{trace.mail_id, arrival, env, message, fwd, bank, client};
+  MessageRef ref{trace.mail_id, arrival, env, message, fwd, bank, client, ""};
 
-  if (plan.tempfail_all || plan.reject_all) {
+  // Mail some recipient does not get is kept before anything is delivered:
+  // if that fails the MTA keeps it (451) and nobody got a copy yet.
+  bool quarantine_failed = false;
+  const size_t head = headline(decisions);
+  const bool keep = quarantine_ && !plan.tempfail_all &&
+                    (std::any_of(decisions.begin(), decisions.end(),
+                                 [&](const policy::Decision& d) {
+                                   return policy::quarantined(bank, findings, d);
+                                 }) ||
+                     !removed_category.empty());
+  if (keep) {
+    quarantine::Entry entry = quarantine_entry(trace.mail_id, arrival, env, data, decisions[head],
+                                               findings, client_addr, bank.name);
+    if (!removed_category.empty() && !decisions[head].blocked()) {
+      entry.category = removed_category;  // the attachment went, the original is kept
+      entry.reason = removed_reason;
+    }
+    auto stored = co_await asio::co_spawn(
+        workers_,
+        [&]() -> asio::awaitable<std::expected<void, std::string>> {
+          co_return quarantine_->put(entry, data);
+        },
+        asio::use_awaitable);
+    if (stored) {
+      ref.quarantine_id = trace.mail_id;
+      trace.notes.push_back("quarantine: " + entry.path);
+    } else {
+      spdlog::error("({}) quarantine failed: {}", trace.mail_id, stored.error());
+      quarantine_failed = true;
+      trace.notes.push_back("quarantine failed");
+    }
+  }
+
+  if (quarantine_failed) {
+    std::fill(per_rcpt.begin(), per_rcpt.end(),
+              Reply{451, "4.3.0", "Error: quarantine failed, id=" + trace.mail_id});
+  } else if (plan.tempfail_all || plan.reject_all) {
     size_t first = 0;
     const Destiny want = plan.tempfail_all ? Destiny::kTempfail : Destiny::kReject;
     while (first < n_rcpt && decisions[first].destiny != want) ++first;
@@ -318,7 +385,11 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
         copy.recipients.push_back(env.recipients[i]);
         copy.recipients.back().address = fates[i].deliver_to;
       }
-      const policy::EditedMessage e = policy::apply_edits(message, fates[group.front()].edits);
+      policy::EditedMessage e = policy::apply_edits(message, fates[group.front()].edits);
+      if (!ref.quarantine_id.empty()) {
+        e.head.insert(0, "X-Quarantine-ID: <" + ref.quarantine_id + ">" +
+                             std::string(decoders::line_ending_of(message)));
+      }
       smtp::DeliveryResult r =
           co_await smtp::deliver(hop, copy, e.head, message.substr(e.keep_from), fwd);
       for (size_t k = 0; k < group.size(); ++k) per_rcpt[group[k]] = r.recipients[k];
@@ -408,7 +479,6 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   }
 
   // One summary line per message, in the spirit of amavis's.
-  const size_t head = headline(decisions);
   std::string client_part = client.peer;
   if (!env.xforward.addr.empty()) client_part += " [" + env.xforward.addr + "]";
   auto message_id = decoders::header_value(header_section(data), "Message-ID");

@@ -18,6 +18,7 @@
 #include "policy/dsn.h"
 #include "policy/notify.h"
 #include "policy/settings.h"
+#include "quarantine/store.h"
 #include "scanners/virus_scanner.h"
 #include "smtp/asio.h"
 #include "smtp/server_session.h"
@@ -36,6 +37,10 @@ class Processor {
   Processor(const Config& config, scanners::VirusScanner& scanner,
             const decoders::DecoderRegistry& decoders, boost::asio::thread_pool& workers);
 
+  // Blocked mail is kept here from now on; null: no quarantine (tests).
+  // REQUIRES: outlives the Processor; called before the first message.
+  void set_quarantine(quarantine::Store* store) { quarantine_ = store; }
+
   // Returns one reply for SMTP input, one per recipient for LMTP input.
   boost::asio::awaitable<std::vector<smtp::Reply>> process(smtp::Transaction txn,
                                                            smtp::Protocol input,
@@ -51,6 +56,7 @@ class Processor {
     const smtp::ClientOptions& forward;
     const policy::Settings& bank;
     const ClientInfo& client;
+    std::string quarantine_id;  // set once the message is in the quarantine
   };
   // The template placeholders for a notice or DSN about this message.
   policy::Values notice_values(const MessageRef& m, const std::string& category,
@@ -73,6 +79,7 @@ class Processor {
   scanners::VirusScanner& scanner_;
   const decoders::DecoderRegistry& decoders_;
   boost::asio::thread_pool& workers_;
+  quarantine::Store* quarantine_ = nullptr;
 };
 
 }  // namespace filterd

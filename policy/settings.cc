@@ -102,6 +102,13 @@ RecipientPolicy resolve_recipient(const Settings& s, std::string_view address) {
   return p;
 }
 
+bool quarantined(const Settings& s, const Findings& f, const Decision& d) {
+  if (d.destiny == Destiny::kPass || d.destiny == Destiny::kTempfail) return false;
+  if (!s.quarantine[idx(d.category)]) return false;
+  const bool spam = d.category == Category::kSpam || d.category == Category::kSpammy;
+  return !spam || !f.spam || f.spam->score < s.spam_quarantine_cutoff_level;
+}
+
 bool virus_keeps_sender(const Settings& s, const std::vector<std::string>& viruses) {
   // Every virus found must be one known not to forge its sender.
   for (const auto& v : viruses) {

@@ -37,6 +37,10 @@ struct Settings {
   // Name prefixes (case-insensitive) of viruses that do not forge their
   // sender; a DSN goes out only for these (amavis @viruses_that_fake_sender_maps).
   std::vector<std::string> virus_dsn_names{"Eicar", "Joke.", "Junk."};
+  // Quarantine blocked mail of these categories (virus, banned, spam on by
+  // default; spam only below spam_quarantine_cutoff_level).
+  std::array<bool, kCategoryCount> quarantine{};
+  double spam_quarantine_cutoff_level = 20;
   bool remove_infected_parts = false;             // replace an infected attachment by a notice
   bool remove_banned_parts = false;               // replace a banned attachment by a notice
   std::array<std::string, kCategoryCount> admin;  // notice recipient per category; "" = none
@@ -54,6 +58,10 @@ RecipientPolicy resolve_recipient(const Settings& s, std::string_view address);
 // The settings a recipient entry may carry ("spam_lover", "spam_kill_level",
 // "subject_tag_spam", "local", ...), with their types.
 const std::vector<SettingSpec>& recipient_schema();
+
+// Whether a message blocked for a recipient with decision `d` goes to the
+// quarantine.
+bool quarantined(const Settings& s, const Findings& f, const Decision& d);
 
 // Whether a DSN may name this virus (it does not forge senders).
 bool virus_keeps_sender(const Settings& s, const std::vector<std::string>& viruses);

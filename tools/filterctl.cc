@@ -1,6 +1,7 @@
 // filterctl — the admin's command-line tool.
 //
 //   filterctl scan [--config FILE] [--clamav-db DIR] [--parts] [--json] FILE... | -
+//   filterctl quarantine ...   (see quarantine_cli.h)
 //
 // scan classifies messages or plain files offline with the same decoders,
 // engine and settings as the daemon. Output like clamscan: "FILE: OK",
@@ -25,40 +26,17 @@
 #include "filterd/config.h"
 #include "filterd/content_scan.h"
 #include "filterd/scanner_factory.h"
+#include "tools/cli_text.h"
+#include "tools/quarantine_cli.h"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: filterctl scan [--config FILE] [--clamav-db DIR] [--parts] [--json] FILE... | -\n";
+    "usage: filterctl scan [--config FILE] [--clamav-db DIR] [--parts] [--json] FILE... | -\n"
+    "       filterctl quarantine [--config FILE] list|show|release|delete|purge|stats ...\n";
 
-std::optional<std::string> read_all(const std::string& path) {
-  if (path == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), {});
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return std::move(ss).str();
-}
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+using filterd::tools::json_string;
+using filterd::tools::read_all;
 
 // Parts sorted by path, so children follow their parent.
 std::vector<const filterd::decoders::Part*> sorted_parts(const filterd::decoders::DecodeResult& r) {
@@ -200,6 +178,9 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_logger_mt("filterctl"));
   spdlog::set_level(spdlog::level::warn);
   if (argc >= 2 && std::string(argv[1]) == "scan") return scan(argc - 2, argv + 2);
+  if (argc >= 2 && std::string(argv[1]) == "quarantine") {
+    return filterd::tools::quarantine_command(argc - 2, argv + 2);
+  }
   std::cerr << kUsage;
   return 2;
 }

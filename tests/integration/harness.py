@@ -1029,6 +1029,14 @@ def filterd_binary() -> Path:
     return Path(env).absolute() if env else REPO_DIR / "build" / "filterd" / "filterd"
 
 
+def filterctl_binary() -> Path:
+    """FILTERCTL_BIN, else the filterctl built beside FILTERD_BIN's filterd."""
+    if env := os.environ.get("FILTERCTL_BIN"):
+        return Path(env).absolute()
+    beside = filterd_binary().parent.parent / "tools" / "filterctl"
+    return beside if beside.exists() else REPO_DIR / "build" / "tools" / "filterctl"
+
+
 def filterd_missing() -> str | None:
     b = filterd_binary()
     if not (b.is_file() and os.access(b, os.X_OK)):

@@ -54,12 +54,7 @@ BINARY_GRACE = 60.0
 RELOAD_TIMEOUT = 15.0
 
 
-def filterctl_binary() -> Path:
-    env = os.environ.get("FILTERCTL_BIN")
-    if env:
-        return Path(env).absolute()
-    beside = h.filterd_binary().parent.parent / "tools" / "filterctl"
-    return beside if beside.exists() else h.REPO_DIR / "build" / "tools" / "filterctl"
+filterctl_binary = h.filterctl_binary
 
 
 def wait_for_binary(path: Path) -> Path:

@@ -65,14 +65,7 @@ MIN_MESSAGES = 300
 SCAN_TIMEOUT = 120
 
 
-def filterctl_binary() -> Path:
-    if env := os.environ.get("FILTERCTL_BIN"):
-        return Path(env).absolute()
-    if daemon := os.environ.get("FILTERD_BIN"):
-        beside = Path(daemon).absolute().parent.parent / "tools" / "filterctl"
-        if beside.exists():
-            return beside
-    return REPO_DIR / "build" / "tools" / "filterctl"
+filterctl_binary = h.filterctl_binary
 
 
 @dataclass(frozen=True)
