@@ -219,6 +219,22 @@ class PolicyTest(h.IntegrationTestCase):
                                        policy=email.policy.compat32)
         self.assertEqual(got["X-Original-To"], f"bob+banned@{DOMAIN}")
 
+    def test_blocked_local_recipient_is_warned_in_japanese_when_configured(self):
+        pf, fd = self.chain(extra={"final_banned_destiny": "D_DISCARD",
+                                   "warn_banned_recipient": "yes",
+                                   "notify_templates": "builtin:ja"})
+        pf.send(ALICE, [BOB], mail_with_attachment(*BANNED, subject="warn me"))
+        raw = pf.wait_delivered("bob", 1)[0]
+        warning = email.message_from_bytes(raw, policy=email.policy.default)
+        self.assertEqual(warning["Auto-Submitted"], "auto-generated")
+        self.assertIn("<>", warning["Return-Path"] or "<>")
+        self.assertRegex(str(warning["Subject"]), r"[\u3040-\u30ff\u4e00-\u9fff]",
+                         "the Japanese template's subject, decoded from RFC 2047")
+        body = warning.get_content()
+        self.assertIn("invoice.pdf.exe", body)
+        self.assertNotIn(b"this is not really a program", raw)
+        self.assert_no_mail(pf, "alice")
+
     def test_bulk_mail_gets_no_dsn(self):
         pf, fd = self.chain()
         raw = mail_with_attachment(*BANNED).replace(b"Subject:", b"Precedence: bulk\nSubject:", 1)
