@@ -65,7 +65,14 @@ MIN_MESSAGES = 300
 SCAN_TIMEOUT = 120
 
 
-filterctl_binary = h.filterctl_binary
+def filterctl_binary() -> Path:
+    if env := os.environ.get("FILTERCTL_BIN"):
+        return Path(env).absolute()
+    if daemon := os.environ.get("FILTERD_BIN"):
+        beside = Path(daemon).absolute().parent.parent / "tools" / "filterctl"
+        if beside.exists():
+            return beside
+    return REPO_DIR / "build" / "tools" / "filterctl"
 
 
 @dataclass(frozen=True)
