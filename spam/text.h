@@ -1,0 +1,94 @@
+// text.h — the texts SpamAssassin's rules look at, built from a raw message
+// with SpamAssassin 4's semantics, so rules written for SpamAssassin match
+// here exactly as they do there:
+//   body     Message::get_rendered_body_text_array: the Subject as the first
+//            line, then text/plain and text/html parts (HTML rendered to
+//            text), each paragraph one line, lines cut at 2048 bytes;
+//   rawbody  Message::get_decoded_body_text_array: decoded text parts,
+//            markup kept, cut into chunks of 2048..4096 bytes;
+//   full     the pristine message;
+//   uris     PerMsgStatus::get_uri_list: links from the body text and HTML,
+//            with Util::uri_list_canonicalize's variants;
+//   headers  PerMsgStatus::get with its modifiers.
+// Everything is UTF-8 where SpamAssassin decodes (normalize_charset 1, its
+// default). Input is untrusted: every size is bounded (TextLimits) and no
+// input makes the build fail; what was cut is recorded in `truncated`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace filterd::spam {
+
+struct TextLimits {
+  // SpamAssassin's body_part_scan_size and rawbody_part_scan_size defaults
+  // (Conf.pm): each part's rendered/decoded text is cut near this size.
+  size_t body_part_scan_size = 50000;
+  size_t rawbody_part_scan_size = 500000;
+  // MIME structure bounds (rspamd-like): more parts are not rendered.
+  size_t max_parts = 1000;
+  // At most this many URIs are kept (SpamAssassin has no bound; a hostile
+  // message with millions of links must not cost millions of strings).
+  size_t max_uris = 10000;
+};
+
+struct TextOptions {
+  TextLimits limits;
+  // Top-level domains that make a schemeless "example.com" a link
+  // (util_rb_tld / util_rb_2tld from the rule files, lower case). Empty,
+  // as in SpamAssassin without registry boundaries: only links with a
+  // scheme or a www./ftp. prefix, and mail addresses, are found in text.
+  const std::unordered_set<std::string>* tlds = nullptr;
+  // SpamAssassin's parse_dkim_uris (default 1): "http://<d=>" per
+  // DKIM-Signature/DomainKey-Signature is added to the URIs.
+  bool parse_dkim_uris = true;
+};
+
+// A header field of the message or of a MIME part, as SpamAssassin keeps it.
+struct TextHeader {
+  std::string name;     // as written
+  std::string raw;      // value as written (after "Name:"), folds kept
+  std::string decoded;  // unfolded, trimmed, RFC 2047 words decoded to UTF-8
+};
+
+class MessageText {
+ public:
+  std::string subject;               // decoded Subject, "" if none
+  std::vector<std::string> body;     // each line ends in "\n" (but the last
+                                     // one when the text did not)
+  std::vector<std::string> rawbody;  // chunks as SpamAssassin gives them
+  std::string_view full;             // the raw message; views the input
+  std::vector<std::string> uris;     // unique, sorted
+  std::vector<TextHeader> headers;   // the message's header, in order
+  // Headers of every MIME leaf and multipart below the top (mimeheader
+  // rules look at these; the top-level header is in `headers`).
+  std::vector<std::vector<TextHeader>> part_headers;
+  std::string truncated;  // what a limit cut, "" if nothing
+
+  // PerMsgStatus::get as a header rule sees it: the values joined by "\n"
+  // (each ends in "\n" for plain header names, as SpamAssassin's do), or
+  // nullopt when there is none (for `exists:` and `[if-unset: ...]`).
+  // `request` is "Name", "Name:raw", "Name:addr", "Name:name",
+  // "Name:first:addr" ..., or "ALL", "ALL:raw", "ToCc", "MESSAGEID",
+  // "EnvelopeFrom" (from the Return-Path / X-Envelope-From headers here:
+  // filterd passes the SMTP envelope sender through set_envelope_from).
+  std::optional<std::string> get(std::string_view request) const;
+
+  // mimeheader semantics: every value of header `name` in any MIME part
+  // (decoded unless `raw`), in order.
+  std::vector<std::string> get_mime_header(std::string_view name, bool raw) const;
+
+  void set_envelope_from(std::string addr) { envelope_from_ = std::move(addr); }
+
+ private:
+  std::optional<std::string> envelope_from_;
+};
+
+// Builds the texts of `raw_message` (CRLF or LF line ends). `full` views
+// `raw_message`, which must outlive the result.
+MessageText build_message_text(std::string_view raw_message, const TextOptions& options = {});
+
+}  // namespace filterd::spam

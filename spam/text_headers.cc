@@ -1,0 +1,256 @@
+// text_headers.cc — header fields as SpamAssassin's header rules see them
+// (Message::Node::header/_decode_header, PerMsgStatus::get and its
+// modifiers, Util::parse_header_addresses for :addr and :name).
+#include <algorithm>
+#include <cctype>
+
+#include "decoders/header_block.h"
+#include "decoders/transfer_encoding.h"
+#include "spam/text_internal.h"
+
+namespace filterd::spam::detail {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+// "\r?\n" followed by whitespace becomes one space (get_header(..., raw)).
+std::string unfold_raw(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    size_t k = i;
+    if (v[k] == '\r' && k + 1 < v.size() && v[k + 1] == '\n') ++k;
+    if (v[k] == '\n' && k + 1 < v.size() && std::isspace(static_cast<unsigned char>(v[k + 1]))) {
+      ++k;
+      while (k < v.size() && std::isspace(static_cast<unsigned char>(v[k]))) ++k;
+      out += ' ';
+      i = k - 1;
+      continue;
+    }
+    out += v[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string decode_header_value(std::string_view value, std::string_view name) {
+  std::string v;
+  for (size_t i = 0; i < value.size(); ++i) {  // folds vanish, tabs after them become spaces
+    if (value[i] == '\r' || value[i] == '\n') {
+      if (value[i] == '\n' && i + 1 < value.size() && value[i + 1] == '\t') {
+        v += ' ';
+        ++i;
+      }
+      continue;
+    }
+    v += value[i];
+  }
+  v = normalize_charset(v, "UTF-8").text;
+  const std::string n = lower(name);
+  if (n == "received" || n == "message-id" || n == "resent-message-id" || n == "date" ||
+      n == "resent-date" || n == "mime-version" || n == "references" || n == "in-reply-to" ||
+      n.starts_with("list-"))
+    return v;  // bug 6945: never MIME-decoded
+  if (v.find("=?") == std::string::npos) return v;
+  return decoders::decode_encoded_words(v);
+}
+
+std::vector<TextHeader> parse_text_headers(std::string_view section) {
+  std::vector<TextHeader> out;
+  for (const auto& f : decoders::parse_header_fields(section)) {
+    const size_t colon = f.raw.find(':');
+    if (colon == std::string_view::npos) continue;
+    TextHeader h;
+    h.name = std::string(f.name.substr(0, std::min<size_t>(f.name.size(), 256)));
+    h.raw = std::string(f.raw.substr(colon + 1, 8192 * 64));
+    for (size_t p; (p = h.raw.find("\r\n")) != std::string::npos;) h.raw.erase(p, 1);
+    std::string value = h.raw;
+    size_t b = 0;  // "\n[ \t]+" -> " ", then trimmed
+    std::string unfolded;
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (value[i] == '\n' && i + 1 < value.size() &&
+          (value[i + 1] == ' ' || value[i + 1] == '\t')) {
+        while (i + 1 < value.size() && (value[i + 1] == ' ' || value[i + 1] == '\t')) ++i;
+        unfolded += ' ';
+        continue;
+      }
+      unfolded += value[i];
+    }
+    (void)b;
+    h.decoded = decode_header_value(trim(unfolded), h.name);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+std::vector<HeaderAddress> parse_header_addresses(std::string_view value) {
+  std::vector<HeaderAddress> out;
+  std::vector<std::string> groups;
+  std::string cur;
+  int angle = 0, paren = 0;
+  bool quote = false;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (quote) {
+      if (c == '\\' && i + 1 < value.size())
+        cur += value[++i];
+      else if (c == '"')
+        quote = false, cur += c;
+      else
+        cur += c;
+      continue;
+    }
+    if (c == '"' && !paren) quote = true;
+    if (c == '(') ++paren;
+    if (c == ')' && paren) --paren;
+    if (c == '<' && !paren) ++angle;
+    if (c == '>' && angle && !paren) --angle;
+    if ((c == ',' || c == ';') && !angle && !paren) {
+      groups.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += c;
+  }
+  groups.push_back(cur);
+  for (std::string g : groups) {
+    if (trim(g).empty()) continue;
+    size_t colon = g.find(':');  // "group: a@b"
+    if (colon != std::string::npos && g.find('<') > colon && g.find('"') > colon &&
+        g.find('@') > colon)
+      g = g.substr(colon + 1);
+    HeaderAddress a;
+    const size_t lt = g.find('<'), gt = g.find('>', lt == std::string::npos ? 0 : lt);
+    std::string comment;
+    auto strip_comments = [&](const std::string& s) {
+      std::string r;
+      int depth = 0;
+      for (char c : s) {
+        if (c == '(') {
+          if (depth++ == 0) continue;
+        } else if (c == ')' && depth > 0) {
+          if (--depth == 0) continue;
+        }
+        (depth ? comment : r) += c;
+      }
+      return r;
+    };
+    if (lt != std::string::npos && gt != std::string::npos) {
+      a.address = trim(g.substr(lt + 1, gt - lt - 1));
+      std::string phrase = trim(strip_comments(g.substr(0, lt)));
+      if (phrase.size() >= 2 && phrase.front() == '"' && phrase.back() == '"')
+        phrase = phrase.substr(1, phrase.size() - 2);
+      if (!phrase.empty() || trim(g.substr(0, lt)) == "\"\"") a.phrase = phrase;
+    } else {
+      std::string addr = trim(strip_comments(g));
+      if (addr.find('@') == std::string::npos && addr.find(' ') != std::string::npos) continue;
+      a.address = addr;
+      if (!trim(comment).empty()) a.phrase = trim(comment);
+    }
+    if (a.address && a.address->empty()) a.address.reset();
+    if (a.address || a.phrase) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace filterd::spam::detail
+
+namespace filterd::spam {
+
+std::optional<std::string> MessageText::get(std::string_view request_in) const {
+  std::string request(request_in);
+  bool raw = false, addr = false, name = false, first = false, last = false;
+  for (size_t p; (p = request.rfind(':')) != std::string::npos && p > 0;) {
+    const std::string mod = request.substr(p + 1);
+    request.resize(p);
+    raw |= mod == "raw", addr |= mod == "addr", name |= mod == "name";
+    first |= mod == "first", last |= mod == "last";
+  }
+  std::vector<std::string> results;
+  auto values = [&](std::string_view n, bool want_raw) {
+    std::vector<std::string> v;
+    for (const auto& h : headers)
+      if (detail::lower(h.name) == detail::lower(n))
+        v.push_back(want_raw ? detail::unfold_raw(h.raw) : h.decoded + "\n");
+    return v;
+  };
+  if (request == "ALL") {
+    std::string all;
+    for (const auto& h : headers) all += h.name + ":" + (raw ? h.raw : " " + h.decoded + "\n");
+    if (headers.empty()) return std::nullopt;
+    return all;
+  }
+  if (detail::lower(request) == "envelopefrom") {
+    if (envelope_from_) return *envelope_from_;
+    for (const char* n : {"X-Envelope-From", "Return-Path"})
+      for (const auto& h : headers)
+        if (detail::lower(h.name) == detail::lower(n)) {
+          auto a = detail::parse_header_addresses(h.decoded);
+          if (!a.empty() && a[0].address) return *a[0].address;
+        }
+    return std::nullopt;
+  }
+  if (detail::lower(request) == "tocc") {
+    for (const char* n : {"To", "Cc"})
+      for (auto& v : values(n, raw)) results.push_back(std::move(v));
+  } else if (request == "MESSAGEID") {
+    for (const char* n :
+         {"X-Message-Id", "Resent-Message-Id", "X-Original-Message-ID", "Message-Id"})
+      for (auto& v : values(n, raw))
+        if (!v.empty()) results.push_back(std::move(v));
+  } else {
+    results = values(request, raw || addr || name);
+  }
+  if (results.empty()) return std::nullopt;
+  if (first) results.resize(1);
+  if (last) results.erase(results.begin(), results.end() - 1);
+  if (addr || name) {
+    std::vector<std::string> res;
+    for (const auto& line : results)
+      for (const auto& a : detail::parse_header_addresses(line)) {
+        if (addr && a.address) res.push_back(*a.address);
+        if (!addr && a.phrase) {
+          std::string d = raw ? *a.phrase : detail::decode_header_value(*a.phrase, "PMS:get");
+          std::string squeezed;
+          for (char c : d) {
+            if (std::isspace(static_cast<unsigned char>(c))) {
+              if (!squeezed.empty() && squeezed.back() != ' ') squeezed += ' ';
+            } else {
+              squeezed += c;
+            }
+          }
+          d = detail::trim(squeezed);
+          if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'') d = d.substr(1, d.size() - 2);
+          res.push_back(d);
+        }
+      }
+    results = std::move(res);
+    if (results.empty()) return std::nullopt;
+  }
+  std::string joined;
+  const bool nl = results[0].ends_with("\n");
+  for (size_t i = 0; i < results.size(); ++i) joined += (i && !nl ? "\n" : "") + results[i];
+  return joined;
+}
+
+std::vector<std::string> MessageText::get_mime_header(std::string_view name, bool raw) const {
+  std::vector<std::string> out;
+  for (const auto& part : part_headers)
+    for (const auto& h : part)
+      if (detail::lower(h.name) == detail::lower(name))
+        out.push_back(raw ? detail::unfold_raw(h.raw) : h.decoded);
+  return out;
+}
+
+}  // namespace filterd::spam
