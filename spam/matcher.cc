@@ -1,0 +1,387 @@
+// matcher.cc — PatternSet's compile, serialisation and reports; matching is
+// in matcher_match.cc. Compilation never fails as a whole: each pattern is
+// placed on the best engine that accepts it (see matcher.h), and one that
+// spoils Hyperscan's multi-pattern compile is moved to PCRE2 and the
+// database compiled again.
+#include <algorithm>
+#include <cstring>
+#include <unordered_set>
+
+#include "spam/matcher_internal.h"
+
+namespace filterd::spam {
+namespace {
+
+constexpr std::string_view kMagic = "filterd-spam-patterns-1\n";
+
+struct HsCompileErrorFree {
+  void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
+};
+using HsCompileError = std::unique_ptr<hs_compile_error_t, HsCompileErrorFree>;
+
+struct Modifiers {
+  bool ok = true;
+  unsigned hs = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+  uint32_t pcre2 = 0;
+  bool extended = false;
+  char bad = 0;
+};
+
+Modifiers modifiers(std::string_view flags) {
+  Modifiers m;
+  for (char c : flags) {
+    switch (c) {
+      case 'i':
+        m.hs |= HS_FLAG_CASELESS, m.pcre2 |= PCRE2_CASELESS;
+        break;
+      case 'm':
+        m.hs |= HS_FLAG_MULTILINE, m.pcre2 |= PCRE2_MULTILINE;
+        break;
+      case 's':
+        m.hs |= HS_FLAG_DOTALL, m.pcre2 |= PCRE2_DOTALL;
+        break;
+      case 'x':
+        m.extended = true, m.pcre2 |= PCRE2_EXTENDED;
+        break;
+      case 'g':
+      case 'o':
+        break;  // global / compile once: no meaning for a test
+      default:
+        m.ok = false, m.bad = c;
+        break;
+    }
+  }
+  return m;
+}
+
+// Hyperscan has no flag for /x, but takes an inline (?x).
+std::string hs_expression(const PatternSpec& spec, const Modifiers& m) {
+  return (m.extended ? "(?x)" : "") + spec.source;
+}
+
+// Empty if Hyperscan can parse `expr` with `flags`, else why not.
+std::string hs_rejects(const std::string& expr, unsigned flags) {
+  hs_expr_info_t* info = nullptr;
+  hs_compile_error_t* raw = nullptr;
+  if (hs_expression_info(expr.c_str(), flags, &info, &raw) == HS_SUCCESS) {
+    std::free(info);
+    return {};
+  }
+  HsCompileError error(raw);
+  return error ? error->message : "rejected";
+}
+
+std::string pcre2_message(int code) {
+  PCRE2_UCHAR buf[256];
+  if (pcre2_get_error_message(code, buf, sizeof buf) < 0) return "error " + std::to_string(code);
+  return reinterpret_cast<const char*>(buf);
+}
+
+// Byte mode first (Perl on octets); UTF-8 mode for what only compiles there.
+std::expected<void, std::string> compile_pcre2(PatternEntry& e, const Modifiers& m) {
+  auto try_compile = [&](uint32_t extra, int& error, PCRE2_SIZE& offset) {
+    return Pcre2Code(pcre2_compile(reinterpret_cast<PCRE2_SPTR>(e.spec.source.data()),
+                                   e.spec.source.size(), m.pcre2 | extra, &error, &offset,
+                                   nullptr));
+  };
+  int error = 0;
+  PCRE2_SIZE offset = 0;
+  e.code = try_compile(0, error, offset);
+  e.utf = false;
+  if (!e.code) {
+    int error_utf = 0;
+    PCRE2_SIZE offset_utf = 0;
+    e.code = try_compile(PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, error_utf, offset_utf);
+    e.utf = e.code != nullptr;
+  }
+  if (!e.code) {
+    return std::unexpected("PCRE2: " + pcre2_message(error) + " at offset " +
+                           std::to_string(offset));
+  }
+  // No JIT on this CPU or build: the interpreter matches, a little slower.
+  (void)pcre2_jit_compile(e.code.get(), PCRE2_JIT_COMPLETE);
+  return {};
+}
+
+uint64_t fnv1a(uint64_t h, std::string_view bytes) {
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+template <typename T>
+void put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+template <typename T>
+bool get(std::string_view& in, T& v) {
+  if (in.size() < sizeof v) return false;
+  std::memcpy(&v, in.data(), sizeof v);
+  in.remove_prefix(sizeof v);
+  return true;
+}
+
+// Identifies the specs and the Hyperscan build a serialized set belongs to.
+uint64_t hash_specs(std::span<const PatternSpec> specs) {
+  uint64_t h = fnv1a(0xcbf29ce484222325ULL, kMagic);
+  h = fnv1a(h, hs_version());
+  for (const auto& s : specs) {
+    std::string fixed;
+    put(fixed, s.id);
+    put(fixed, static_cast<uint64_t>(s.source.size()));
+    put(fixed, s.multiple);
+    put(fixed, s.max_hits);
+    h = fnv1a(fnv1a(fnv1a(h, fixed), s.source), s.flags + "\n");
+  }
+  return h;
+}
+
+std::unique_ptr<PatternSet::Impl> new_impl(std::span<const PatternSpec> specs,
+                                           const PatternLimits& limits) {
+  auto impl = std::make_unique<PatternSet::Impl>();
+  impl->limits = limits;
+  impl->specs_hash = hash_specs(specs);
+  impl->context.reset(pcre2_match_context_create(nullptr));
+  if (impl->context) {
+    pcre2_set_match_limit(impl->context.get(), limits.match_limit);
+    pcre2_set_depth_limit(impl->context.get(), limits.depth_limit);
+    pcre2_set_heap_limit(impl->context.get(), limits.heap_limit_kib);
+  }
+  for (const auto& s : specs) {
+    impl->entries.push_back({s, nullptr, false});
+    impl->reports.push_back({s.id, Engine::kFailed, {}});
+  }
+  return impl;
+}
+
+// Compiles the databases of all entries whose report says Hyperscan or
+// prefilter, in chunks of limits.patterns_per_database. Empty on success,
+// else the index of the entry Hyperscan blamed (or -1: a chunk as a whole)
+// and the message.
+std::pair<int, std::string> build_databases(PatternSet::Impl& impl) {
+  std::vector<std::string> exprs;
+  std::vector<unsigned> flags, ids;
+  for (uint32_t i = 0; i < impl.entries.size(); ++i) {
+    Engine e = impl.reports[i].engine;
+    if (e != Engine::kHyperscan && e != Engine::kPcre2Prefiltered) continue;
+    Modifiers m = modifiers(impl.entries[i].spec.flags);
+    exprs.push_back(hs_expression(impl.entries[i].spec, m));
+    flags.push_back(m.hs | (e == Engine::kPcre2Prefiltered ? HS_FLAG_PREFILTER : 0));
+    ids.push_back(i);
+  }
+  impl.databases.clear();
+  size_t chunk = impl.limits.patterns_per_database ? impl.limits.patterns_per_database : SIZE_MAX;
+  for (size_t from = 0; from < exprs.size(); from += chunk) {
+    size_t n = std::min(chunk, exprs.size() - from);
+    std::vector<const char*> cexprs;
+    for (size_t k = from; k < from + n; ++k) cexprs.push_back(exprs[k].c_str());
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* raw = nullptr;
+    if (hs_compile_multi(cexprs.data(), &flags[from], &ids[from], static_cast<unsigned>(n),
+                         HS_MODE_BLOCK, nullptr, &db, &raw) != HS_SUCCESS) {
+      HsCompileError error(raw);
+      impl.databases.clear();
+      int at =
+          error && error->expression >= 0 ? static_cast<int>(ids[from + error->expression]) : -1;
+      return {at, error ? error->message : "compile failed"};
+    }
+    impl.databases.emplace_back(db);
+  }
+  return {0, {}};
+}
+
+// One scratch space grown to fit every database (hs_alloc_scratch's contract).
+bool alloc_prototype(PatternSet::Impl& impl) {
+  hs_scratch_t* s = nullptr;
+  for (const auto& db : impl.databases) {
+    if (hs_alloc_scratch(db.get(), &s) != HS_SUCCESS) {
+      hs_free_scratch(s);
+      return false;
+    }
+  }
+  impl.prototype.reset(s);
+  return true;
+}
+
+void index_pcre2_only(PatternSet::Impl& impl) {
+  impl.pcre2_only.clear();
+  for (uint32_t i = 0; i < impl.reports.size(); ++i) {
+    if (impl.reports[i].engine == Engine::kPcre2) impl.pcre2_only.push_back(i);
+  }
+}
+
+}  // namespace
+
+const char* engine_name(Engine e) {
+  switch (e) {
+    case Engine::kHyperscan:
+      return "hyperscan";
+    case Engine::kPcre2Prefiltered:
+      return "pcre2+prefilter";
+    case Engine::kPcre2:
+      return "pcre2";
+    case Engine::kFailed:
+      return "failed";
+  }
+  return "?";
+}
+
+PatternSet::PatternSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PatternSet::~PatternSet() = default;
+
+const std::vector<PatternReport>& PatternSet::reports() const {
+  return impl_->reports;
+}
+
+size_t PatternSet::count(Engine e) const {
+  return std::ranges::count(impl_->reports, e, &PatternReport::engine);
+}
+
+std::shared_ptr<const PatternSet> PatternSet::compile(std::span<const PatternSpec> specs,
+                                                      const PatternLimits& limits) {
+  auto impl = new_impl(specs, limits);
+  std::unordered_set<uint32_t> seen;
+  for (size_t i = 0; i < impl->entries.size(); ++i) {
+    PatternEntry& e = impl->entries[i];
+    PatternReport& r = impl->reports[i];
+    Modifiers m = modifiers(e.spec.flags);
+    if (!seen.insert(e.spec.id).second) {
+      r.reason = "duplicate id";
+      continue;
+    }
+    if (!m.ok) {
+      r.reason = std::string("unknown modifier '") + m.bad + "'";
+      continue;
+    }
+    // Hyperscan takes NUL-terminated expressions only.
+    bool has_nul = e.spec.source.find('\0') != std::string::npos;
+    std::string expr = hs_expression(e.spec, m);
+    std::string why = has_nul ? "NUL in pattern" : hs_rejects(expr, m.hs);
+    if (why.empty()) {
+      r.engine = Engine::kHyperscan;
+      if (e.spec.multiple && !compile_pcre2(e, m)) r.reason = "no PCRE2 to count matches";
+      continue;
+    }
+    if (auto ok = compile_pcre2(e, m); !ok) {
+      r.reason = "Hyperscan: " + why + "; " + ok.error();
+      continue;
+    }
+    r.reason = "Hyperscan: " + why;
+    bool prefilter = !has_nul && hs_rejects(expr, m.hs | HS_FLAG_PREFILTER).empty();
+    r.engine = prefilter ? Engine::kPcre2Prefiltered : Engine::kPcre2;
+  }
+  // Parsing is not all of Hyperscan's checks (size and resource limits come
+  // at compile time): move the pattern it blames to PCRE2 and try again.
+  for (size_t tries = 0; tries <= impl->entries.size(); ++tries) {
+    auto [at, why] = build_databases(*impl);
+    if (why.empty()) break;
+    if (at < 0) {  // the set as a whole: every pattern to PCRE2
+      for (size_t i = 0; i < impl->entries.size(); ++i) {
+        auto& r = impl->reports[i];
+        if (r.engine != Engine::kHyperscan && r.engine != Engine::kPcre2Prefiltered) continue;
+        auto ok = impl->entries[i].code
+                      ? std::expected<void, std::string>{}
+                      : compile_pcre2(impl->entries[i], modifiers(impl->entries[i].spec.flags));
+        r.engine = ok ? Engine::kPcre2 : Engine::kFailed;
+        r.reason = "Hyperscan database: " + why + (ok ? "" : "; " + ok.error());
+      }
+      continue;
+    }
+    PatternEntry& e = impl->entries[at];
+    PatternReport& r = impl->reports[at];
+    Modifiers m = modifiers(e.spec.flags);
+    auto ok = e.code ? std::expected<void, std::string>{} : compile_pcre2(e, m);
+    bool was_exact = r.engine == Engine::kHyperscan;
+    r.reason = "Hyperscan: " + why + (ok ? "" : "; " + ok.error());
+    if (!ok) {
+      r.engine = Engine::kFailed;
+    } else if (was_exact &&
+               hs_rejects(hs_expression(e.spec, m), m.hs | HS_FLAG_PREFILTER).empty()) {
+      r.engine = Engine::kPcre2Prefiltered;
+    } else {
+      r.engine = Engine::kPcre2;
+    }
+  }
+  if (!alloc_prototype(*impl)) {
+    for (auto& r : impl->reports) {
+      if (r.engine == Engine::kHyperscan || r.engine == Engine::kPcre2Prefiltered) {
+        r.engine = Engine::kFailed;
+        r.reason = "Hyperscan: cannot allocate scratch";
+      }
+    }
+    impl->databases.clear();
+  }
+  index_pcre2_only(*impl);
+  return std::shared_ptr<const PatternSet>(new PatternSet(std::move(impl)));
+}
+
+std::string PatternSet::serialize() const {
+  std::string out(kMagic);
+  put(out, impl_->specs_hash);
+  put(out, static_cast<uint32_t>(impl_->reports.size()));
+  for (const auto& r : impl_->reports) {
+    put(out, static_cast<uint8_t>(r.engine));
+    put(out, static_cast<uint32_t>(r.reason.size()));
+    out += r.reason;
+  }
+  put(out, static_cast<uint32_t>(impl_->databases.size()));
+  for (const auto& db : impl_->databases) {
+    char* bytes = nullptr;
+    size_t length = 0;
+    if (hs_serialize_database(db.get(), &bytes, &length) != HS_SUCCESS) return {};
+    put(out, static_cast<uint64_t>(length));
+    out.append(bytes, length);
+    std::free(bytes);
+  }
+  return out;
+}
+
+std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deserialize(
+    std::span<const PatternSpec> specs, std::string_view bytes, const PatternLimits& limits) {
+  auto impl = new_impl(specs, limits);
+  auto fail = [](std::string why) { return std::unexpected("pattern cache: " + why); };
+  if (!bytes.starts_with(kMagic)) return fail("not a pattern cache");
+  bytes.remove_prefix(kMagic.size());
+  uint64_t hash = 0;
+  uint32_t n = 0;
+  if (!get(bytes, hash) || !get(bytes, n)) return fail("truncated");
+  if (hash != impl->specs_hash || n != specs.size()) return fail("made from other rules");
+  for (uint32_t i = 0; i < n; ++i) {
+    uint8_t engine = 0;
+    uint32_t len = 0;
+    if (!get(bytes, engine) || !get(bytes, len) || len > bytes.size()) return fail("truncated");
+    if (engine > static_cast<uint8_t>(Engine::kFailed)) return fail("bad engine");
+    PatternReport& r = impl->reports[i];
+    r.engine = static_cast<Engine>(engine);
+    r.reason.assign(bytes.substr(0, len));
+    bytes.remove_prefix(len);
+    PatternEntry& e = impl->entries[i];
+    bool needs_pcre2 = r.engine == Engine::kPcre2 || r.engine == Engine::kPcre2Prefiltered ||
+                       (r.engine == Engine::kHyperscan && e.spec.multiple);
+    if (needs_pcre2 && !compile_pcre2(e, modifiers(e.spec.flags))) {
+      return fail("PCRE2 no longer compiles " + std::to_string(e.spec.id));
+    }
+  }
+  uint32_t databases = 0;
+  if (!get(bytes, databases)) return fail("truncated");
+  for (uint32_t k = 0; k < databases; ++k) {
+    uint64_t length = 0;
+    if (!get(bytes, length) || length > bytes.size()) return fail("truncated");
+    hs_database_t* db = nullptr;
+    if (hs_deserialize_database(bytes.data(), length, &db) != HS_SUCCESS) {
+      return fail("Hyperscan cannot load a database (other version or CPU)");
+    }
+    impl->databases.emplace_back(db);
+    bytes.remove_prefix(length);
+  }
+  if (!bytes.empty()) return fail("trailing bytes");
+  bool on_hyperscan = std::ranges::any_of(impl->reports, [](const PatternReport& r) {
+    return r.engine == Engine::kHyperscan || r.engine == Engine::kPcre2Prefiltered;
+  });
+  if (on_hyperscan != (databases > 0)) return fail("databases do not fit the patterns");
+  if (!alloc_prototype(*impl)) return fail("Hyperscan: cannot allocate scratch");
+  index_pcre2_only(*impl);
+  return std::shared_ptr<const PatternSet>(new PatternSet(std::move(impl)));
+}
+
+}  // namespace filterd::spam

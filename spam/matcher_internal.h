@@ -1,0 +1,53 @@
+// matcher_internal.h — PatternSet's representation, shared by matcher.cc
+// (compile, serialize) and matcher_match.cc (match). Not a public header.
+#pragma once
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <hs.h>
+#include <pcre2.h>
+
+#include <mutex>
+
+#include "spam/matcher.h"
+
+namespace filterd::spam {
+
+struct HsDatabaseFree {
+  void operator()(hs_database_t* d) const { hs_free_database(d); }
+};
+struct HsScratchFree {
+  void operator()(hs_scratch_t* s) const { hs_free_scratch(s); }
+};
+struct Pcre2CodeFree {
+  void operator()(pcre2_code* c) const { pcre2_code_free(c); }
+};
+struct Pcre2MatchContextFree {
+  void operator()(pcre2_match_context* c) const { pcre2_match_context_free(c); }
+};
+using HsDatabase = std::unique_ptr<hs_database_t, HsDatabaseFree>;
+using HsScratch = std::unique_ptr<hs_scratch_t, HsScratchFree>;
+using Pcre2Code = std::unique_ptr<pcre2_code, Pcre2CodeFree>;
+using Pcre2MatchContext = std::unique_ptr<pcre2_match_context, Pcre2MatchContextFree>;
+
+// One pattern. Its index in Impl::entries is its Hyperscan id.
+struct PatternEntry {
+  PatternSpec spec;
+  Pcre2Code code;    // set when PCRE2 confirms, counts or runs it alone
+  bool utf = false;  // `code` compiled in UTF-8 mode
+};
+
+struct PatternSet::Impl {
+  std::vector<PatternEntry> entries;
+  std::vector<PatternReport> reports;  // reports[i] is entries[i]'s
+  std::vector<uint32_t> pcre2_only;    // indexes of kPcre2 entries: tried on every text
+  std::vector<HsDatabase> databases;   // none when no pattern is on Hyperscan
+  HsScratch prototype;                 // fits every database; cloned for the pool
+  Pcre2MatchContext context;           // the limits
+  PatternLimits limits;
+  uint64_t specs_hash = 0;
+
+  mutable std::mutex pool_mutex;
+  mutable std::vector<HsScratch> pool;  // idle scratch spaces
+};
+
+}  // namespace filterd::spam
