@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -336,10 +337,11 @@ std::expected<void, std::string> load_policy(const po::variables_map& vm, const 
   if (vm.count("policy_bank_by_port")) {
     for (const auto& entry : vm["policy_bank_by_port"].as<std::vector<std::string>>()) {
       const size_t colon = entry.find(':');
-      char* end = nullptr;
-      const unsigned long port =
-          colon == std::string::npos ? 0 : std::strtoul(entry.substr(0, colon).c_str(), &end, 10);
-      if (port == 0 || port > 65535 || *end != '\0') {
+      unsigned long port = 0;
+      const char* digits_end = entry.data() + (colon == std::string::npos ? 0 : colon);
+      auto [end, ec] = std::from_chars(entry.data(), digits_end, port);
+      if (colon == std::string::npos || ec != std::errc() || end != digits_end || port == 0 ||
+          port > 65535) {
         return bad("policy_bank_by_port", "expected PORT:NAME, got '" + entry + "'");
       }
       const std::string name = entry.substr(colon + 1);
