@@ -353,7 +353,7 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
       entry.reason = removed_reason;
     }
     auto stored = co_await asio::co_spawn(
-        workers_,
+        disk_,
         [&]() -> asio::awaitable<std::expected<void, std::string>> {
           co_return quarantine_->put(entry, data);
         },

@@ -80,6 +80,9 @@ class Processor {
   const decoders::DecoderRegistry& decoders_;
   boost::asio::thread_pool& workers_;
   quarantine::Store* quarantine_ = nullptr;
+  // Quarantine writes wait for fsync: on threads of their own, so that a
+  // slow disk does not hold the scanning workers.
+  boost::asio::thread_pool disk_{2};
 };
 
 }  // namespace filterd
