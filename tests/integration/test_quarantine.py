@@ -129,6 +129,13 @@ class QuarantineTest(h.IntegrationTestCase):
         r = self.filterctl("show", mail_id, check=False)
         self.assertEqual(r.returncode, 1, r)
         self.assertIn(b"no such mail id", r.stderr)
+        # Retention: purge removes what is older than the age given.
+        self.discard_eicar(pf, "to be purged")
+        self.assertEqual(len(self.listed()), 1)
+        self.assertIn(b"purged 0", self.filterctl("purge", "--older-than", "1h").stdout)
+        time.sleep(1.1)
+        self.assertIn(b"purged 1", self.filterctl("purge", "--older-than", "0s").stdout)
+        self.assertEqual(self.listed(), [])
 
     def test_amavisd_release_works_against_filterd(self):
         pf, fd = self.chain()
