@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "quarantine/file_format.h"
@@ -17,9 +18,12 @@
 namespace filterd::quarantine {
 namespace {
 
-// purge() may remove an empty hour directory between our mkdir and our
-// mkostemp; that many tries before giving up.
-constexpr int kCreateTries = 3;
+// purge() may remove an empty directory of the path between our mkdir and
+// our mkostemp (it only ever removes hours wholly before its cutoff, so the
+// daemon, writing the current hour, meets this only when an admin purges
+// with a cutoff in the future). Each try makes progress unless a purge wins
+// the race again; that many tries before giving up, yielding in between.
+constexpr int kCreateTries = 50;
 
 std::string failed(std::string_view what, const std::string& path, int err) {
   return fmt::format("quarantine: {} {}: {}", what, path, std::strerror(err));
@@ -110,6 +114,7 @@ std::expected<void, std::string> write_durably(const std::string& root, std::str
     }
     if (fd < 0 && (err != ENOENT || attempt == kCreateTries))
       return std::unexpected(failed(verb, where, err));
+    if (fd < 0) std::this_thread::yield();
   }
   Fd file(fd);
   auto cleanup = [&](std::string e) {

@@ -633,18 +633,26 @@ TEST(QuarantineConcurrency, TwoStoresOnOneRootSeeEachOtherAndStayConsistent) {
   std::thread t([&] {
     for (int n = 0; n < 300; ++n) {
       Entry e = entry(n, (n % 3 == 0 ? kDay1 : kDay2) + n);
-      if (!writer.put(e, "m\r\n")) ++failures;
+      if (auto r = writer.put(e, "m\r\n"); !r) {
+        ++failures;
+        ADD_FAILURE() << "put " << n << ": " << r.error();
+      }
     }
     done = true;
   });
   uint64_t purged = 0;
   while (!done) {
     auto n = admin.purge(kDay2);
-    if (!n)
+    if (!n) {
       ++failures;
-    else
+      ADD_FAILURE() << "purge: " << n.error();
+    } else {
       purged += *n;
-    if (!admin.list(Filter{.sender = "x.test", .limit = 10})) ++failures;
+    }
+    if (auto l = admin.list(Filter{.sender = "x.test", .limit = 10}); !l) {
+      ++failures;
+      ADD_FAILURE() << "list: " << l.error();
+    }
   }
   t.join();
   purged += admin.purge(kDay2).value_or(0);
