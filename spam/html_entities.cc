@@ -3,16 +3,11 @@
 #include <cctype>
 #include <map>
 
+#include "decoders/ascii.h"
 #include "spam/text_internal.h"
 
 namespace filterd::spam::detail {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 void append_utf8(std::string& out, unsigned long cp) {
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
@@ -63,7 +58,7 @@ const std::map<std::string, unsigned long, std::less<>>& entities() {
     for (int i = 0; i < 32; ++i) {
       if (!latin[i]) continue;
       t[latin[i]] = 0xC0 + i;
-      std::string small = lower(latin[i]);
+      std::string small = decoders::ascii_lower(latin[i]);
       if (small != "eth" && small != "thorn" && small != "aelig") t[small] = 0xE0 + i;
     }
     t["eth"] = 0xF0, t["thorn"] = 0xFE, t["aelig"] = 0xE6, t["yuml"] = 0xFF, t["szlig"] = 0xDF;

@@ -7,16 +7,11 @@
 #include <map>
 #include <unordered_set>
 
+#include "decoders/ascii.h"
 #include "spam/text_internal.h"
 
 namespace filterd::spam::detail {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
@@ -142,7 +137,7 @@ class Renderer {
     trim_ws(u);
     if (u.size() > 8192) u.resize(8192);
     if (u.empty()) return;
-    const std::string l = lower(u.substr(0, 7));
+    const std::string l = decoders::ascii_lower(u.substr(0, 7));
     for (const char* scheme : {"data:", "mailto:", "file:", "cid:", "tel:"})
       if (l.starts_with(scheme)) {
         result.uris.push_back(u);
@@ -189,7 +184,7 @@ class Renderer {
       if ((v = attr(attrs, "href")) && !v->empty()) {
         push_uri(*v);
         std::string b = *v;
-        const std::string l = lower(b);
+        const std::string l = decoders::ascii_lower(b);
         if (l.starts_with("http:") || l.starts_with("https:") || l.starts_with("ftp:")) {
           if (!b.ends_with("/")) {
             size_t slash = b.rfind('/');
@@ -205,8 +200,8 @@ class Renderer {
     } else if (tag == "meta") {
       const std::string* equiv = attr(attrs, "http-equiv");
       const std::string* content = attr(attrs, "content");
-      if (equiv && content && lower(*equiv).find("refresh") != std::string::npos) {
-        const std::string l = lower(*content);
+      if (equiv && content && decoders::ascii_lower(*equiv).find("refresh") != std::string::npos) {
+        const std::string l = decoders::ascii_lower(*content);
         size_t p = l.find("url");
         while (p != std::string::npos) {
           size_t q = p + 3;
@@ -288,7 +283,7 @@ std::vector<Attr> parse_attrs(std::string_view s) {
       ++i;
       continue;
     }
-    Attr a{lower(s.substr(n, i - n)), ""};
+    Attr a{decoders::ascii_lower(s.substr(n, i - n)), ""};
     size_t k = i;
     while (k < s.size() && is_space(s[k])) ++k;
     if (k < s.size() && s[k] == '=') {
@@ -350,7 +345,7 @@ HtmlRendering render_html(std::string_view html_in) {
         flush(i);
         size_t b = i + (end ? 2 : 1), k = b;
         while (k < e && name_char(s[k])) ++k;
-        const std::string name = lower(s.substr(b, k - b));
+        const std::string name = decoders::ascii_lower(s.substr(b, k - b));
         r.tag(name, end ? std::vector<Attr>{} : parse_attrs(s.substr(k, e - k)), !end);
         next = e + 1;
         // Literal content (HTML::Parser's CDATA elements) runs to its end tag.
@@ -359,7 +354,7 @@ HtmlRendering render_html(std::string_view html_in) {
           size_t close = next;
           const std::string closing = "</" + name;
           while ((close = s.find("</", close)) != std::string_view::npos &&
-                 lower(s.substr(close, closing.size())) != closing)
+                 decoders::ascii_lower(s.substr(close, closing.size())) != closing)
             close += 2;
           if (close == std::string_view::npos) close = s.size();
           if (close > next) r.text(s.substr(next, close - next));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "decoders/ascii.h"
 #include "decoders/transfer_encoding.h"
 #include "spam/text_internal.h"
 
@@ -33,12 +34,6 @@ bool valid_utf8(std::string_view s) {
     i += n + 1;
   }
   return true;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool has_8bit(std::string_view s) {
@@ -103,7 +98,7 @@ std::optional<std::string> utf8_to_latin1(std::string_view s) {
 PerlText normalize_charset(std::string_view bytes, std::string_view charset_declared) {
   if (!has_8bit(bytes)) return {std::string(bytes), false};  // all-ASCII: never decoded
   if (valid_utf8(bytes)) return {std::string(bytes), true};  // UTF-8 is tried first
-  const std::string cs = lower(charset_declared);
+  const std::string cs = decoders::ascii_lower(charset_declared);
   std::optional<std::string> rv;
   if (cs == "us-ascii" || cs == "ascii") {
     // 8-bit text declared ASCII: straight to the guesses below

@@ -4,18 +4,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "decoders/ascii.h"
 #include "decoders/header_block.h"
 #include "decoders/transfer_encoding.h"
 #include "spam/text_internal.h"
 
 namespace filterd::spam::detail {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string trim(std::string_view s) {
   size_t b = 0, e = s.size();
@@ -57,7 +52,7 @@ std::string decode_header_value(std::string_view value, std::string_view name) {
     v += value[i];
   }
   v = normalize_charset(v, "UTF-8").text;
-  const std::string n = lower(name);
+  const std::string n = decoders::ascii_lower(name);
   if (n == "received" || n == "message-id" || n == "resent-message-id" || n == "date" ||
       n == "resent-date" || n == "mime-version" || n == "references" || n == "in-reply-to" ||
       n.starts_with("list-"))
@@ -181,7 +176,7 @@ std::optional<std::string> MessageText::get(std::string_view request_in) const {
   auto values = [&](std::string_view n, bool want_raw) {
     std::vector<std::string> v;
     for (const auto& h : headers)
-      if (detail::lower(h.name) == detail::lower(n))
+      if (decoders::ascii_lower(h.name) == decoders::ascii_lower(n))
         v.push_back(want_raw ? detail::unfold_raw(h.raw) : h.decoded + "\n");
     return v;
   };
@@ -191,17 +186,17 @@ std::optional<std::string> MessageText::get(std::string_view request_in) const {
     if (headers.empty()) return std::nullopt;
     return all;
   }
-  if (detail::lower(request) == "envelopefrom") {
+  if (decoders::ascii_lower(request) == "envelopefrom") {
     if (envelope_from_) return *envelope_from_;
     for (const char* n : {"X-Envelope-From", "Return-Path"})
       for (const auto& h : headers)
-        if (detail::lower(h.name) == detail::lower(n)) {
+        if (decoders::ascii_lower(h.name) == decoders::ascii_lower(n)) {
           auto a = detail::parse_header_addresses(h.decoded);
           if (!a.empty() && a[0].address) return *a[0].address;
         }
     return std::nullopt;
   }
-  if (detail::lower(request) == "tocc") {
+  if (decoders::ascii_lower(request) == "tocc") {
     for (const char* n : {"To", "Cc"})
       for (auto& v : values(n, raw)) results.push_back(std::move(v));
   } else if (request == "MESSAGEID") {
@@ -248,7 +243,7 @@ std::vector<std::string> MessageText::get_mime_header(std::string_view name, boo
   std::vector<std::string> out;
   for (const auto& part : part_headers)
     for (const auto& h : part)
-      if (detail::lower(h.name) == detail::lower(name))
+      if (decoders::ascii_lower(h.name) == decoders::ascii_lower(name))
         out.push_back(raw ? detail::unfold_raw(h.raw) : h.decoded);
   return out;
 }
