@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 
+#include "bench/read_file.h"
 #include "decoders/decoder.h"
 #include "decoders/message_decoder.h"
 #include "decoders/transfer_encoding.h"
@@ -22,12 +23,7 @@ using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 using namespace filterd::decoders;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using filterd::bench::read_file;
 
 std::string base64_lines(const std::string& bin) {
   static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

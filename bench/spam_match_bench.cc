@@ -12,6 +12,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "bench/read_file.h"
 #include "spam/matcher.h"
 #include "tests/unit/sa_stock_patterns.h"
 
@@ -20,12 +21,7 @@ using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 using namespace filterd::spam;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using filterd::bench::read_file;
 
 // Paragraphs of the body: lines joined with a space, blank lines separate.
 std::vector<std::string> paragraphs(const std::string& mail) {

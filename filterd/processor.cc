@@ -182,9 +182,8 @@ asio::awaitable<Reply> Processor::send_dsn(const MessageRef& m, std::string cate
   }
   smtp::Envelope to_sender;  // null sender: a DSN is never bounced (RFC 3461 §6.2)
   to_sender.recipients.push_back({m.envelope.sender, "", ""});
-  const smtp::Endpoint& hop = m.bank.forward ? *m.bank.forward : config_.forward;
   smtp::DeliveryResult r =
-      co_await smtp::deliver(hop, to_sender, "", policy::compose_dsn(in), m.forward);
+      co_await smtp::deliver(m.hop, to_sender, "", policy::compose_dsn(in), m.forward);
   co_return r.recipients.front();
 }
 
@@ -206,9 +205,8 @@ asio::awaitable<void> Processor::send_notice(const MessageRef& m, const policy::
   smtp::Envelope env;
   env.sender = m.bank.notify_sender;
   env.recipients.push_back({to, "", ""});
-  const smtp::Endpoint& hop = m.bank.forward ? *m.bank.forward : config_.forward;
   smtp::DeliveryResult r =
-      co_await smtp::deliver(hop, env, "", policy::compose_notice(tmpl, v, h), m.forward);
+      co_await smtp::deliver(m.hop, env, "", policy::compose_notice(tmpl, v, h), m.forward);
   if (!r.recipients.front().positive()) {
     spdlog::warn("({}) notice to <{}> not accepted: {}", m.mail_id, to,
                  r.recipients.front().one_line());
@@ -333,7 +331,7 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   smtp::ClientOptions fwd = config_.forward_options;
   fwd.all_or_nothing = input == smtp::Protocol::kSmtp;
   const smtp::Endpoint& hop = bank.forward ? *bank.forward : config_.forward;
-  MessageRef ref{trace.mail_id, arrival, env, message, fwd, bank, client, ""};
+  MessageRef ref{trace.mail_id, arrival, env, message, fwd, bank, hop, client, ""};
 
   // Mail some recipient does not get is kept before anything is delivered:
   // if that fails the MTA keeps it (451) and nobody got a copy yet.

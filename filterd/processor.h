@@ -55,6 +55,7 @@ class Processor {
     std::string_view message;
     const smtp::ClientOptions& forward;
     const policy::Settings& bank;
+    const smtp::Endpoint& hop;  // the bank's next hop, else config.forward
     const ClientInfo& client;
     std::string quarantine_id;  // set once the message is in the quarantine
   };

@@ -1,14 +1,12 @@
 // release_listener.cc — see release_listener.h.
 #include "filterd/release_listener.h"
 
-#include <grp.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 
 #include "filterd/release.h"
+#include "filterd/server.h"
 
 namespace filterd {
 namespace asio = boost::asio;
@@ -37,15 +35,7 @@ void ReleaseListener::start() {
   }
   acceptor_.emplace(smtp::listen_on(io_.get_executor(), *ep));
   const std::string& path = config_.release_socket;
-  if (!config_.unix_socket_group.empty()) {
-    group* g = getgrnam(config_.unix_socket_group.c_str());
-    if (g == nullptr || chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
-      throw boost::system::system_error(errno, boost::system::system_category(), "chgrp " + path);
-    }
-  }
-  if (chmod(path.c_str(), config_.unix_socket_mode) != 0) {
-    throw boost::system::system_error(errno, boost::system::system_category(), "chmod " + path);
-  }
+  set_unix_socket_access(config_, path);
   spdlog::info("release requests (AM.PDP) on {}", path);
   asio::co_spawn(io_, accept_loop(), asio::detached);
 }

@@ -20,22 +20,22 @@ Server::Server(asio::io_context& io, const Config& config, Processor& processor)
 void Server::bind() {
   for (const auto& ep : config_.listen) {
     acceptors_.push_back(smtp::listen_on(io_.get_executor(), ep));
-    if (ep.is_unix()) set_socket_access(ep.unix_path);
+    if (ep.is_unix()) set_unix_socket_access(config_, ep.unix_path);
     spdlog::info("listening on {}", ep.str());
   }
 }
 
 // The MTA's client (Postfix's lmtp runs as user postfix) must be able to
 // connect: mode and group from config, like amavis's $unix_socket_mode.
-void Server::set_socket_access(const std::string& path) {
-  if (!config_.unix_socket_group.empty()) {
-    group* g = getgrnam(config_.unix_socket_group.c_str());
+void set_unix_socket_access(const Config& config, const std::string& path) {
+  if (!config.unix_socket_group.empty()) {
+    group* g = getgrnam(config.unix_socket_group.c_str());
     if (g == nullptr || chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
       throw boost::system::system_error(errno, boost::system::system_category(),
-                                        "chgrp " + path + " " + config_.unix_socket_group);
+                                        "chgrp " + path + " " + config.unix_socket_group);
     }
   }
-  if (chmod(path.c_str(), config_.unix_socket_mode) != 0) {
+  if (chmod(path.c_str(), config.unix_socket_mode) != 0) {
     throw boost::system::system_error(errno, boost::system::system_category(), "chmod " + path);
   }
 }

@@ -18,6 +18,10 @@
 
 namespace filterd {
 
+// Gives a unix-domain listen socket config.unix_socket_mode and
+// config.unix_socket_group. Throws boost::system::system_error.
+void set_unix_socket_access(const Config& config, const std::string& path);
+
 class Server {
  public:
   // REQUIRES: config and processor outlive the Server.
@@ -34,7 +38,6 @@ class Server {
   unsigned active_connections() const { return *active_; }
 
  private:
-  void set_socket_access(const std::string& path);
   boost::asio::awaitable<void> accept_loop(size_t index);
   boost::asio::awaitable<void> serve(smtp::Socket socket, smtp::Protocol protocol);
   boost::asio::awaitable<bool> write_all(smtp::GuardedSocket& conn, std::string out);
