@@ -358,6 +358,14 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
         asio::use_awaitable);
     if (stored) {
       ref.quarantine_id = trace.mail_id;
+      // Who still gets a copy can see that the message was also kept (the
+      // same field for everyone: the delivery groups stay as planned).
+      for (policy::RecipientFate& f : fates) {
+        if (f.decision.destiny == Destiny::kPass) {
+          f.edits.add_fields.insert(f.edits.add_fields.begin(),
+                                    "X-Quarantine-ID: <" + ref.quarantine_id + ">");
+        }
+      }
       trace.notes.push_back("quarantine: " + entry.path);
     } else {
       spdlog::error("({}) quarantine failed: {}", trace.mail_id, stored.error());
@@ -383,11 +391,7 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
         copy.recipients.push_back(env.recipients[i]);
         copy.recipients.back().address = fates[i].deliver_to;
       }
-      policy::EditedMessage e = policy::apply_edits(message, fates[group.front()].edits);
-      if (!ref.quarantine_id.empty()) {
-        e.head.insert(0, "X-Quarantine-ID: <" + ref.quarantine_id + ">" +
-                             std::string(decoders::line_ending_of(message)));
-      }
+      const policy::EditedMessage e = policy::apply_edits(message, fates[group.front()].edits);
       smtp::DeliveryResult r =
           co_await smtp::deliver(hop, copy, e.head, message.substr(e.keep_from), fwd);
       for (size_t k = 0; k < group.size(); ++k) per_rcpt[group[k]] = r.recipients[k];
