@@ -219,4 +219,7 @@ RuleSet load_rule_files(const std::vector<std::string>& paths, const LoadOptions
 // e.g. {"/usr/share/spamassassin", "/etc/spamassassin"}.
 RuleSet load_rule_dirs(const std::vector<std::string>& dirs, const LoadOptions& options = {});
 
+// The files load_rule_dirs reads, in its order.
+std::vector<std::string> rule_dir_files(const std::vector<std::string>& dirs);
+
 }  // namespace filterd::spam

@@ -227,7 +227,7 @@ RuleSet load_rule_files(const std::vector<std::string>& paths, const LoadOptions
   return detail::finish(st);
 }
 
-RuleSet load_rule_dirs(const std::vector<std::string>& dirs, const LoadOptions& options) {
+std::vector<std::string> rule_dir_files(const std::vector<std::string>& dirs) {
   auto list = [](const std::string& dir, std::string_view ext) {
     std::vector<std::string> names;
     std::error_code ec;
@@ -249,7 +249,11 @@ RuleSet load_rule_dirs(const std::vector<std::string>& dirs, const LoadOptions& 
     auto cf = list(d, ".cf");
     files.insert(files.end(), cf.begin(), cf.end());
   }
-  return load_rule_files(files, options);
+  return files;
+}
+
+RuleSet load_rule_dirs(const std::vector<std::string>& dirs, const LoadOptions& options) {
+  return load_rule_files(rule_dir_files(dirs), options);
 }
 
 }  // namespace filterd::spam

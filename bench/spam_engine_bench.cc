@@ -1,0 +1,104 @@
+// spam_engine_bench — the rule engine with the full stock SpamAssassin rules
+// on the oracle's sample of ../shared/corpus (tests/spam_oracle/hits.tsv):
+// start-up (compile or cache), check time per message (median, p99), verdict
+// quality next to SpamAssassin's on the same messages, and per-rule agreement
+// with SpamAssassin's hits (figures, not a test; spam_oracle_test asserts).
+//
+//   spam_engine_bench [--corpus DIR] [--cache DIR] [--worst N] [--repeat N] [--rule NAME]
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <iomanip>
+#include <iostream>
+
+#include "bench/read_file.h"
+#include "tests/unit/spam_oracle.h"
+
+namespace {
+using Clock = std::chrono::steady_clock;
+using namespace filterd::spam;
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+struct Quality {
+  size_t ham = 0, spam = 0, fp = 0, detected = 0;
+  void add(const std::string& label, bool is_spam) {
+    if (label == "ham") ++ham, fp += is_spam;
+    if (label == "spam") ++spam, detected += is_spam;
+  }
+  std::string text() const {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(1) << "detection " << 100.0 * detected / spam << "% ("
+      << detected << "/" << spam << "), false positives " << 100.0 * fp / ham << "% (" << fp << "/"
+      << ham << ")";
+    return o.str();
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string corpus = FILTERD_SOURCE_DIR "/../shared/corpus";
+  std::string cache = "/var/tmp/filterd-spam-cache";
+  std::string only_rule;
+  size_t worst = 40;
+  int repeat = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--corpus")) corpus = argv[i + 1];
+    if (!strcmp(argv[i], "--cache")) cache = argv[i + 1];
+    if (!strcmp(argv[i], "--worst")) worst = std::stoul(argv[i + 1]);
+    if (!strcmp(argv[i], "--repeat")) repeat = std::stoi(argv[i + 1]);
+    if (!strcmp(argv[i], "--rule")) only_rule = argv[i + 1];
+  }
+  auto t0 = Clock::now();
+  auto engine = RuleEngine::load(testing::oracle_engine_options(FILTERD_SOURCE_DIR, cache));
+  std::cout << "load: " << std::chrono::duration<double>(Clock::now() - t0).count() << " s wall; "
+            << engine->summary() << "\n";
+
+  auto oracle = testing::read_oracle(FILTERD_SOURCE_DIR "/tests/spam_oracle/hits.tsv");
+  testing::AgreementTable table(*engine);
+  Quality ours, theirs;
+  std::vector<double> micros;
+  size_t same_verdict = 0;
+  for (const auto& sa : oracle) {
+    const std::string message = filterd::bench::read_file(corpus + "/" + sa.path);
+    CheckInput in;
+    in.message = message;
+    in.now = std::chrono::system_clock::from_time_t(testing::kOracleNow);
+    CheckResult r;
+    for (int k = 0; k < repeat; ++k) {
+      auto t = Clock::now();
+      r = engine->check(in);
+      micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+    }
+    table.add(sa, r);
+    ours.add(sa.label, r.is_spam());
+    theirs.add(sa.label, sa.is_spam);
+    same_verdict += r.is_spam() == sa.is_spam;
+    if (!only_rule.empty()) {
+      bool u = std::ranges::find(r.subrules, only_rule) != r.subrules.end() ||
+               std::ranges::find(r.hits, only_rule, &RuleHit::name) != r.hits.end();
+      if (u != sa.hits.contains(only_rule))
+        std::cout << (u ? "+ " : "- ") << only_rule << " " << sa.path << "\n";
+    }
+  }
+  std::cout << std::fixed << std::setprecision(1) << oracle.size() << " messages x " << repeat
+            << ": check median " << percentile(micros, 0.5) << " us, p99 "
+            << percentile(micros, 0.99) << " us, max " << percentile(micros, 1.0) << " us\n"
+            << "filterd:      " << ours.text() << "\n"
+            << "SpamAssassin: " << theirs.text() << "\n"
+            << "same spam/ham verdict as SpamAssassin: " << same_verdict << "/" << oracle.size()
+            << "\n";
+  auto bad = table.below(0.97);
+  std::cout << table.rules() << " rules compared; " << bad.size()
+            << " agree on fewer than 97% of messages:\n";
+  for (size_t i = 0; i < bad.size() && i < worst; ++i) {
+    std::cout << "  " << std::setprecision(3) << bad[i].agreement() << " " << bad[i].rule
+              << " only_sa=" << bad[i].only_sa << " only_filterd=" << bad[i].only_us;
+    for (const auto& ex : bad[i].examples) std::cout << " " << ex;
+    std::cout << "\n";
+  }
+}

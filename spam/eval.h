@@ -1,0 +1,46 @@
+// eval.h — SpamAssassin's `eval:` tests that need no network, as C++
+// functions over the message's texts.
+//
+//   header MISSING_HEADERS  eval:check_for_missing_to_header()
+//   body   MIME_HTML_ONLY   eval:check_for_mime_html_only()
+//
+// Each function returns the rule's hit value: 0 for no hit, else (usually)
+// 1. A rule whose function is not in the registry is reported once at
+// start-up as "eval not implemented" and never hits; which functions exist is
+// listed by implemented_evals() (and in the README).
+//
+// The functions are pure: they read the EvalContext and their arguments and
+// keep no state between messages, so any number of threads may call them.
+// Facts several functions need (the parsed Received chain, the MIME
+// structure) are computed once per message, on first use, by the context.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spam/rules.h"
+#include "spam/text.h"
+
+namespace filterd::spam {
+
+struct EvalContext {
+  const MessageText& text;
+  std::string_view message;  // the raw message (as `full` rules see it)
+  const RuleSet& rules;      // settings from the rule files
+  std::chrono::system_clock::time_point now;
+};
+
+// `args` are the call's arguments as Parser.pm unpacks them (quotes removed).
+using EvalFunction = double (*)(const EvalContext& context, std::span<const std::string> args);
+
+// The function behind `name` ("check_for_missing_to_header"), or nullptr.
+EvalFunction find_eval(std::string_view name);
+
+// Every implemented function name, sorted.
+std::vector<std::string_view> implemented_evals();
+
+}  // namespace filterd::spam

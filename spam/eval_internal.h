@@ -1,0 +1,19 @@
+// eval_internal.h — the eval: functions, one group per file (eval_*.cc),
+// listed in eval.cc's registry. Semantics: SpamAssassin 4.0.1's Perl of the
+// same name (Mail::SpamAssassin::Plugin::*), re-stated in each file.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "spam/eval.h"
+
+namespace filterd::spam::eval {
+
+using Args = std::span<const std::string>;
+
+// eval_header.cc (Plugin::HeaderEval)
+double check_for_missing_to_header(const EvalContext& c, Args args);
+double subject_is_all_caps(const EvalContext& c, Args args);
+
+}  // namespace filterd::spam::eval

@@ -1,0 +1,229 @@
+// The rule engine on small rule sets written here: each rule class reaches
+// its text, header rules' missing-value semantics, multiple, metas with
+// rules_matching, disabled and skipped rules, scores, GTUBE, the cache.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "spam/engine.h"
+#include "spam/eval.h"
+
+namespace filterd::spam {
+namespace {
+
+namespace fs = std::filesystem;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("spam_engine_test." + std::to_string(getpid()) + "." +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "rules");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::shared_ptr<const RuleEngine> load(const std::string& cf, std::string cache = "") {
+    std::ofstream(dir_ / "rules" / "10_test.cf") << cf;
+    EngineOptions o;
+    o.rule_dirs = {(dir_ / "rules").string()};
+    o.cache_dir = std::move(cache);
+    return RuleEngine::load(o);
+  }
+
+  static CheckResult check(const RuleEngine& e, std::string_view message) {
+    CheckInput in;
+    in.message = message;
+    return e.check(in);
+  }
+
+  fs::path dir_;
+};
+
+constexpr std::string_view kMail =
+    "From: Alice <alice@example.com>\r\n"
+    "To: bob@example.org\r\n"
+    "Subject: Cheap watches here\r\n"
+    "Message-ID: <1@example.com>\r\n"
+    "Content-Type: text/html\r\n"
+    "\r\n"
+    "<html><body><p>Buy <b>cheap</b> watches at "
+    "<a href=\"http://watches.example.net/buy\">our shop</a>. Cheap cheap cheap!</p>"
+    "</body></html>\r\n";
+
+TEST_F(EngineTest, EachRuleClassSeesItsText) {
+  auto e = load(R"(
+body     T_BODY     /Buy cheap watches/
+body     T_BODY_TAG /<b>cheap/
+rawbody  T_RAW      /<b>cheap<\/b>/
+full     T_FULL     /^Message-ID: <1\@example\.com>/m
+uri      T_URI      /watches\.example\.net/
+header   T_SUBJ     Subject =~ /watches/
+header   T_FROMADDR From:addr =~ /^alice\@example\.com$/
+header   T_FROMNAME From:name =~ /^Alice$/
+score T_BODY 1.5
+score T_BODY_TAG 1
+score T_RAW 0.5
+score T_FULL 0.25
+score T_URI 2
+score T_SUBJ 0.1
+score T_FROMADDR 0.01
+score T_FROMNAME 0.001
+)");
+  ASSERT_TRUE(e->diagnostics().empty()) << e->diagnostics()[0];
+  auto r = check(*e, kMail);
+  EXPECT_EQ(r.test_names(), "T_BODY,T_FROMADDR,T_FROMNAME,T_FULL,T_RAW,T_SUBJ,T_URI");
+  EXPECT_DOUBLE_EQ(r.score, 4.361);  // rounded to three decimals as SpamAssassin does
+  EXPECT_FALSE(r.is_spam());
+}
+
+// Check.pm matches Perl's undef, which reads as "".
+TEST_F(EngineTest, MissingHeaderIsMatchedAsEmptyUnlessIfUnsetGivesAValue) {
+  auto e = load(R"(
+header T_HAS     X-Mailer =~ /./
+header T_EMPTY   X-Mailer =~ /^$/
+header T_NOT     X-Mailer !~ /Outlook/
+header T_UNSET   X-Mailer =~ /^none$/ [if-unset: none]
+header T_EXISTS  exists:X-Mailer
+header T_TO_EXISTS exists:To
+)");
+  auto r = check(*e, kMail);
+  EXPECT_EQ(r.test_names(), "T_EMPTY,T_NOT,T_TO_EXISTS,T_UNSET");
+}
+
+// Plugin::MIMEHeader: every part, the message itself first, its last field.
+TEST_F(EngineTest, MimeheaderRulesSeeEveryPartIncludingTheMessageItself) {
+  auto e = load(R"(
+mimeheader T_TOP_HTML  Content-Type =~ /^text\/html/
+mimeheader T_PART_PDF  Content-Type =~ /application\/pdf/
+mimeheader T_NO_CTE    Content-Transfer-Encoding =~ /^$/
+)");
+  EXPECT_EQ(check(*e, kMail).test_names(), "T_NO_CTE,T_TOP_HTML");
+  constexpr std::string_view kMultipart =
+      "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 7bit\r\n\r\nhi\r\n"
+      "--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "JVBERi0=\r\n--b--\r\n";
+  EXPECT_EQ(check(*e, kMultipart).test_names(), "T_NO_CTE,T_PART_PDF");
+}
+
+TEST_F(EngineTest, MultipleCountsMatchesAndMetasSeeTheCount) {
+  auto e = load(R"(
+body __CHEAP /cheap/i
+tflags __CHEAP multiple maxhits=10
+meta MANY_CHEAP __CHEAP > 3
+meta FEW_CHEAP __CHEAP > 5
+)");
+  auto r = check(*e, kMail);
+  EXPECT_EQ(r.test_names(), "MANY_CHEAP");
+  EXPECT_EQ(r.subrules, std::vector<std::string>{"__CHEAP"});
+  EXPECT_DOUBLE_EQ(r.score, 1.0);  // a rule without a score line scores 1 (T_ ones 0.01)
+}
+
+TEST_F(EngineTest, MetaRulesMatchingSumsTheMatchingRules) {
+  auto e = load(R"(
+body __W_1 /watches/
+body __W_2 /cheap/
+body __W_3 /nothing here/
+meta T_TWO_W rules_matching(__W_*) == 2
+)");
+  EXPECT_EQ(check(*e, kMail).test_names(), "T_TWO_W");
+}
+
+TEST_F(EngineTest, NosubjectBodyRulesDoNotSeeTheSubjectLine) {
+  auto e = load(R"(
+body T_SUBJ_IN_BODY /Cheap watches here/
+body T_NOSUBJ /Cheap watches here/
+tflags T_NOSUBJ nosubject
+)");
+  EXPECT_EQ(check(*e, kMail).test_names(), "T_SUBJ_IN_BODY");
+}
+
+TEST_F(EngineTest, ZeroScoreAndNetRulesDoNotRunAndMetasSeeThemAsZero) {
+  auto e = load(R"(
+body T_ZERO /watches/
+score T_ZERO 0
+body T_NET /watches/
+tflags T_NET net
+meta T_META_ZERO T_ZERO || T_NET
+)");
+  auto r = check(*e, kMail);
+  EXPECT_EQ(r.test_names(), "");
+  // The meta inherits `net` from T_NET, so it is disabled too (Parser.pm).
+  EXPECT_EQ(e->stats().disabled, 3u);
+}
+
+TEST_F(EngineTest, UnimplementedEvalsAndBadPatternsAreSkippedWithFileAndLine) {
+  auto e = load("header T_EVAL eval:no_such_function()\nbody T_GOOD /watches/\n");
+  auto r = check(*e, kMail);
+  EXPECT_EQ(r.test_names(), "T_GOOD");
+  ASSERT_EQ(e->diagnostics().size(), 1u);
+  EXPECT_NE(e->diagnostics()[0].find("10_test.cf:1: T_EVAL: eval not implemented"),
+            std::string::npos)
+      << e->diagnostics()[0];
+  EXPECT_NE(e->summary().find("1 eval not implemented"), std::string::npos) << e->summary();
+}
+
+TEST_F(EngineTest, ImplementedEvalsRun) {
+  auto e = load(R"(
+header T_MISSING_TO eval:check_for_missing_to_header()
+header T_CAPS eval:subject_is_all_caps()
+)");
+  EXPECT_EQ(check(*e, "Subject: BUY CHEAP WATCHES NOW\r\n\r\nhi\r\n").test_names(),
+            "T_CAPS,T_MISSING_TO");
+  EXPECT_EQ(check(*e, kMail).test_names(), "");
+}
+
+TEST_F(EngineTest, GtubeIsDetectedWithoutAnyRules) {
+  auto e = load("");
+  auto r = check(*e,
+                 "Subject: test\r\n\r\n"
+                 "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n");
+  EXPECT_EQ(r.test_names(), "GTUBE");
+  EXPECT_TRUE(r.is_spam());
+  EXPECT_DOUBLE_EQ(r.score, 1000);
+}
+
+TEST_F(EngineTest, CompiledPatternsComeFromTheCacheOnTheSecondLoad) {
+  const std::string cf = "body T_A /watches/\nheader T_B Subject =~ /Cheap/\n";
+  const std::string cache = (dir_ / "cache").string();
+  auto first = load(cf, cache);
+  EXPECT_FALSE(first->stats().from_cache);
+  auto second = load(cf, cache);
+  EXPECT_TRUE(second->stats().from_cache);
+  EXPECT_EQ(check(*second, kMail).test_names(), "T_A,T_B");
+  // Other rules: a new cache file replaces the old one.
+  auto third = load(cf + "body T_C /shop/\n", cache);
+  EXPECT_FALSE(third->stats().from_cache);
+  EXPECT_EQ(check(*third, kMail).test_names(), "T_A,T_B,T_C");
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& f : fs::directory_iterator(cache)) ++files;
+  EXPECT_EQ(files, 1u);
+}
+
+TEST_F(EngineTest, DamagedCacheIsRecompiled) {
+  const std::string cf = "body T_A /watches/\n";
+  const std::string cache = (dir_ / "cache").string();
+  load(cf, cache);
+  for (const auto& f : fs::directory_iterator(cache)) {
+    std::fstream out(f.path(), std::ios::in | std::ios::out | std::ios::binary);
+    out.seekp(40);
+    out << "garbage garbage garbage";
+  }
+  auto e = load(cf, cache);
+  EXPECT_FALSE(e->stats().from_cache);
+  EXPECT_EQ(check(*e, kMail).test_names(), "T_A");
+}
+
+TEST(EvalRegistry, IsSortedAndFindsEveryEntry) {
+  auto names = implemented_evals();
+  EXPECT_TRUE(std::ranges::is_sorted(names));
+  for (auto n : names) EXPECT_NE(find_eval(n), nullptr) << n;
+  EXPECT_EQ(find_eval("no_such_function"), nullptr);
+}
+
+}  // namespace
+}  // namespace filterd::spam
