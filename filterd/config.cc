@@ -64,6 +64,21 @@ po::options_description option_table() {
      "libclamav TemporaryDirectory: it makes a directory there for every scan and "
      "unpacks archives into it; a tmpfs saves a disk metadata write per scan (amavis "
      "sites do the same with $TEMPBASE). Falls back to state_dir/tmp if missing")
+    ("spam_checks", po::value<std::string>()->default_value("yes"),
+     "run the SpamAssassin-compatible rules; no: mail is never SPAM or SPAMMY and gets no "
+     "X-Spam-* fields")
+    ("spam_rules_dirs", po::value<std::string>()->default_value("auto"),
+     "directories of SpamAssassin rule files, read in SpamAssassin's order (every *.pre, then "
+     "every *.cf); auto: sa-update's /var/lib/spamassassin/<version>/updates_spamassassin_org "
+     "when it exists, else /usr/share/spamassassin, then /etc/spamassassin")
+    ("spam_local_rules", po::value<std::string>()->default_value("builtin"),
+     "one more rule file, read last: builtin (etc/spam_local.cf, compiled in), none, or a path")
+    ("spam_cache_dir", po::value<std::string>()->default_value(""),
+     "compiled rule patterns are kept here so that a restart skips the compile, which takes "
+     "minutes for the stock rules (default: state_dir/spam-cache)")
+    ("spam_max_size", po::value<unsigned long long>()->default_value(400ULL << 10),
+     "a larger message is spam-checked on its first this many bytes (amavis "
+     "$sa_mail_body_size_limit)")
     ("max_depth", po::value<unsigned>()->default_value(14),
      "nesting of parts and archives decoded (amavis $MAXLEVELS); deeper is UNCHECKED")
     ("max_files", po::value<unsigned>()->default_value(3000),
@@ -456,6 +471,15 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   c.clamav_limits.max_scan_time_ms = num("clamav_max_scantime");
   c.clamav_limits.temp_dir = str("clamav_tmpdir");
 
+  if (str("spam_checks") != "yes" && str("spam_checks") != "no") {
+    return bad("spam_checks", "expected yes or no");
+  }
+  c.spam.enabled = str("spam_checks") == "yes";
+  c.spam.rule_dirs = config_words(str("spam_rules_dirs"));
+  c.spam.local_rules = str("spam_local_rules");
+  c.spam.max_size = big("spam_max_size");
+  if (c.spam.max_size == 0) return bad("spam_max_size", "must be > 0");
+
   c.decode_limits.max_depth = static_cast<int>(num("max_depth"));
   c.decode_limits.max_files = num("max_files");
   c.decode_limits.min_expansion_quota = big("min_expansion_quota");
@@ -495,6 +519,8 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   c.user = str("user");
   c.state_dir = str("state_dir");
   c.decode_limits.temp_dir = c.state_dir + "/tmp";
+  c.spam.cache_dir =
+      str("spam_cache_dir").empty() ? c.state_dir + "/spam-cache" : str("spam_cache_dir");
   c.quarantine_dir =
       str("quarantine_dir").empty() ? c.state_dir + "/quarantine" : str("quarantine_dir");
   if (str("quarantine_gzip") != "yes" && str("quarantine_gzip") != "no") {

@@ -40,6 +40,14 @@ struct Config {
   std::chrono::seconds clamav_db_check_interval{0};
   scanners::ClamavLimits clamav_limits;
 
+  struct Spam {
+    bool enabled = true;
+    std::vector<std::string> rule_dirs;  // {"auto"} or directories
+    std::string local_rules;             // "builtin" | "none" | a path
+    std::string cache_dir;
+    uint64_t max_size = 0;
+  } spam;
+
   policy::Settings policy;  // the base policy bank
   // Every combination of banks a message can load, by bank_key(); filled
   // when policy banks are configured. Use bank_for().

@@ -3,7 +3,7 @@
 //
 // Usage: filterd [--config FILE] [--key=value ...]
 //        filterd --check-config | --print-config | --help | --version
-// Signals: SIGHUP reloads the ClamAV signatures; SIGTERM/SIGINT stop
+// Signals: SIGHUP reloads the ClamAV signatures and the spam rules; SIGTERM/SIGINT stop
 // accepting, let transactions in progress finish, and exit.
 #include <spdlog/spdlog.h>
 
@@ -18,6 +18,7 @@
 #include "filterd/logging.h"
 #include "filterd/privileges.h"
 #include "filterd/processor.h"
+#include "filterd/spam_check.h"
 #include "filterd/release_listener.h"
 #include "filterd/scanner_factory.h"
 #include "filterd/server.h"
@@ -72,8 +73,8 @@ void log_missing_decoders(const filterd::decoders::DecoderRegistry& registry) {
 }
 
 int run(const Config& config) {
-  for (const std::string& dir :
-       {config.state_dir, config.decode_limits.temp_dir, config.quarantine_dir}) {
+  for (const std::string& dir : {config.state_dir, config.decode_limits.temp_dir,
+                                 config.quarantine_dir, config.spam.cache_dir}) {
     if (auto r = filterd::prepare_state_dir(dir, config.user); !r) {
       spdlog::critical("{}", r.error());
       return 1;
@@ -86,8 +87,13 @@ int run(const Config& config) {
   }
   spdlog::info("virus scanner: {}", (*scanner)->describe());
 
+  filterd::SpamChecker spam(config);
+
   asio::io_context io(1);
   asio::thread_pool workers(config.workers);
+  // Spam rule reloads compile on a thread of their own (minutes when the
+  // rules changed), one at a time, while the old rules serve.
+  asio::thread_pool spam_reloads(1);
   const filterd::decoders::DecoderRegistry decoders = filterd::decoders::builtin_decoders();
   log_missing_decoders(decoders);
   filterd::Processor processor(config, **scanner, decoders, workers);
@@ -110,6 +116,7 @@ int run(const Config& config) {
     return 1;
   }
   processor.set_quarantine(&*quarantine);
+  processor.set_spam_checker(&spam);
   filterd::ReleaseListener release(io, config, *quarantine);
   if (!config.release_socket.empty()) {
     try {
@@ -128,6 +135,7 @@ int run(const Config& config) {
     if (ec) return;
     if (sig == SIGHUP) {
       reload_scanner(workers, **scanner, "SIGHUP");
+      if (config.spam.enabled) asio::post(spam_reloads, [&spam] { spam.reload(); });
       signals.async_wait(on_signal);
       return;
     }
@@ -154,6 +162,8 @@ int run(const Config& config) {
   spdlog::info("filterd ready: {} workers, forwarding to {}", config.workers, config.forward.str());
   io.run();
   workers.join();
+  spam_reloads.stop();
+  spam_reloads.join();
   spdlog::info("filterd stopped");
   return 0;
 }

@@ -37,7 +37,7 @@ long long ms_since(Clock::time_point t) {
 struct Trace {
   std::string mail_id;
   Clock::time_point start = Clock::now();
-  long long decode_ms = 0, scan_ms = 0, forward_ms = 0;
+  long long decode_ms = 0, scan_ms = 0, spam_ms = 0, forward_ms = 0;
   std::string queued_as;
   std::vector<std::string> notes;  // extra words, e.g. "DSN sent" or a failure reason
 };
@@ -251,19 +251,36 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   const std::string client_addr = env.xforward.addr.empty() ? client.addr : env.xforward.addr;
   const policy::Settings& bank = config_.bank_for(client.local_port, client_addr);
 
+  // Each recipient's policy; the spam rules run unless all bypass them.
+  std::vector<policy::RecipientPolicy> policies(n_rcpt);
+  bool wants_spam_check = false;
+  for (size_t i = 0; i < n_rcpt; ++i) {
+    policies[i] = policy::resolve_recipient(bank, env.recipients[i].address);
+    wants_spam_check |= !policies[i].bypass_spam_checks;
+  }
+  std::shared_ptr<const spam::RuleEngine> spam_engine =
+      spam_ && wants_spam_check ? spam_->engine() : nullptr;
+
   // CPU work leaves the I/O thread; the coroutine resumes here afterwards.
-  auto scan = [&](std::string_view bytes) {
+  auto scan = [&](std::string_view bytes, bool check_spam_too) {
     return asio::co_spawn(
         workers_,
-        [&, bytes]() -> asio::awaitable<ContentScan> {
-          co_return scan_content(bytes, scanner_, decoders_, config_.decode_limits, bank,
-                                 env.smtputf8);
+        [&, bytes, check_spam_too]() -> asio::awaitable<ContentScan> {
+          ContentScan c = scan_content(bytes, scanner_, decoders_, config_.decode_limits, bank,
+                                       env.smtputf8);
+          if (check_spam_too && spam_engine) {
+            const auto t = Clock::now();
+            c.findings.spam = check_spam(*spam_engine, bytes, env.sender, config_.spam.max_size);
+            c.spam_ms = ms_since(t);
+          }
+          co_return c;
         },
         asio::use_awaitable);
   };
-  ContentScan content = co_await scan(data);
+  ContentScan content = co_await scan(data, true);
   trace.decode_ms = content.decode_ms;
   trace.scan_ms = content.scan_ms;
+  trace.spam_ms = content.spam_ms;
   policy::Findings findings = std::move(content.findings);
   if (findings.scan_failed) {
     spdlog::warn("({}) virus scan failed: {}", trace.mail_id, findings.scan_error);
@@ -278,7 +295,7 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
     std::optional<Removal> removal =
         remove_attachments(data, content.decoded, offences, trace.mail_id);
     if (removal) {
-      ContentScan again = co_await scan(removal->message);
+      ContentScan again = co_await scan(removal->message, false);
       trace.scan_ms += again.scan_ms + again.decode_ms;
       const policy::Findings& f2 = again.findings;
       if (f2.viruses.empty() && f2.banned.empty() && !f2.scan_failed) {
@@ -293,7 +310,9 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
         }
         edited = std::move(removal->message);
         message = edited;
+        std::optional<policy::SpamResult> spam = std::move(findings.spam);
         findings = f2;
+        findings.spam = std::move(spam);  // the rules ran on the message as sent
       } else {
         spdlog::warn("({}) attachment removal did not clean the message; blocking it",
                      trace.mail_id);
@@ -306,12 +325,10 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   const bool bulk = is_bulk(header_section(message));
   const bool fakes_sender =
       !findings.viruses.empty() && !policy::virus_keeps_sender(bank, findings.viruses);
-  std::vector<policy::RecipientPolicy> policies(n_rcpt);
   std::vector<policy::Decision> decisions(n_rcpt);
   std::vector<policy::RecipientFate> fates(n_rcpt);
   for (size_t i = 0; i < n_rcpt; ++i) {
     const std::string& address = env.recipients[i].address;
-    policies[i] = policy::resolve_recipient(bank, address);
     const policy::Decision d = policy::decide(findings, policies[i], bank.scanner_failure_destiny);
     decisions[i] = d;
     fates[i].decision = d;
@@ -494,12 +511,13 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   if (!replies.front().positive()) extra += ", reply: " + replies.front().one_line();
   for (const auto& note : trace.notes) extra += ", " + note;
   spdlog::info(
-      "({}) {}, {} <{}> -> {}, Message-ID: {}, mail_id: {}, size: {}, queued_as: {}{}, {} ms "
-      "(decode {} ms, scan {} ms, forward {} ms)",
+      "({}) {}, {} <{}> -> {}, Message-ID: {}, mail_id: {}, Hits: {}, size: {}, queued_as: {}{}, "
+      "{} ms (decode {} ms, scan {} ms, spam {} ms, forward {} ms)",
       trace.mail_id, n_rcpt ? policy::summary_words(decisions[head]) : "Passed CLEAN", client_part,
       env.sender, join_recipients(env), policy::one_line_utf8(message_id.value_or("-"), 200),
-      trace.mail_id, data.size(), trace.queued_as.empty() ? "-" : trace.queued_as, extra,
-      ms_since(trace.start), trace.decode_ms, trace.scan_ms, trace.forward_ms);
+      trace.mail_id, findings.spam ? fmt::format("{:.3f}", findings.spam->score) : "-",
+      data.size(), trace.queued_as.empty() ? "-" : trace.queued_as, extra, ms_since(trace.start),
+      trace.decode_ms, trace.scan_ms, trace.spam_ms, trace.forward_ms);
   co_return replies;
 }
 

@@ -15,6 +15,7 @@
 
 #include "decoders/decoder.h"
 #include "filterd/config.h"
+#include "filterd/spam_check.h"
 #include "policy/dsn.h"
 #include "policy/notify.h"
 #include "policy/settings.h"
@@ -40,6 +41,10 @@ class Processor {
   // Blocked mail is kept here from now on; null: no quarantine (tests).
   // REQUIRES: outlives the Processor; called before the first message.
   void set_quarantine(quarantine::Store* store) { quarantine_ = store; }
+
+  // Spam rules from now on; null: no spam checks (tests).
+  // REQUIRES: outlives the Processor; called before the first message.
+  void set_spam_checker(const SpamChecker* spam) { spam_ = spam; }
 
   // Returns one reply for SMTP input, one per recipient for LMTP input.
   boost::asio::awaitable<std::vector<smtp::Reply>> process(smtp::Transaction txn,
@@ -81,6 +86,7 @@ class Processor {
   const decoders::DecoderRegistry& decoders_;
   boost::asio::thread_pool& workers_;
   quarantine::Store* quarantine_ = nullptr;
+  const SpamChecker* spam_ = nullptr;
   // Quarantine writes wait for fsync: on threads of their own, so that a
   // slow disk does not hold the scanning workers.
   boost::asio::thread_pool disk_{2};

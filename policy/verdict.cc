@@ -34,9 +34,14 @@ bool loves(const RecipientPolicy& p, Category c) {
 }  // namespace
 
 std::string score_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
+  // amavis's style: three decimals at most, no trailing zeros ("6.31",
+  // "1000", "-0.1").
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  std::string s = buf;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s == "-0" ? "0" : s;
 }
 
 RecipientPolicy RecipientPolicy::defaults() {

@@ -4,7 +4,9 @@
 // spoils Hyperscan's multi-pattern compile is moved to PCRE2 and the
 // database compiled again.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <thread>
 #include <unordered_set>
 
 #include "spam/matcher_internal.h"
@@ -154,40 +156,101 @@ std::unique_ptr<PatternSet::Impl> new_impl(std::span<const PatternSpec> specs,
   return impl;
 }
 
-// Compiles the databases of all entries whose report says Hyperscan or
-// prefilter, in chunks of limits.patterns_per_database. Empty on success,
-// else the index of the entry Hyperscan blamed (or -1: a chunk as a whole)
-// and the message.
-std::pair<int, std::string> build_databases(PatternSet::Impl& impl) {
-  std::vector<std::string> exprs;
-  std::vector<unsigned> flags, ids;
-  for (uint32_t i = 0; i < impl.entries.size(); ++i) {
-    Engine e = impl.reports[i].engine;
-    if (e != Engine::kHyperscan && e != Engine::kPcre2Prefiltered) continue;
-    Modifiers m = modifiers(impl.entries[i].spec.flags);
-    exprs.push_back(hs_expression(impl.entries[i].spec, m));
-    flags.push_back(m.hs | (e == Engine::kPcre2Prefiltered ? HS_FLAG_PREFILTER : 0));
-    ids.push_back(i);
+// Runs body(i) for i in [0, n) on every core; each i touches only its own
+// entry, so the calls need no lock.
+template <typename Body>
+void parallel_for(size_t n, Body body) {
+  if (n == 0) return;
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next++) < n;) body(i);
+  };
+  std::vector<std::jthread> threads;
+  const size_t extra = std::min<size_t>(n, std::max(1u, std::thread::hardware_concurrency())) - 1;
+  for (size_t t = 0; t < extra; ++t) threads.emplace_back(work);
+  work();
+}
+
+bool on_hyperscan(const PatternReport& r) {
+  return r.engine == Engine::kHyperscan || r.engine == Engine::kPcre2Prefiltered;
+}
+
+// Moves entry `at`, which Hyperscan's database compile rejected for `why`,
+// to PCRE2 (with a prefilter when Hyperscan still takes the approximation).
+void demote(PatternSet::Impl& impl, uint32_t at, const std::string& why, bool prefilter_ok) {
+  PatternEntry& e = impl.entries[at];
+  PatternReport& r = impl.reports[at];
+  Modifiers m = modifiers(e.spec.flags);
+  auto ok = e.code ? std::expected<void, std::string>{} : compile_pcre2(e, m);
+  const bool was_exact = r.engine == Engine::kHyperscan;
+  r.reason = "Hyperscan: " + why + (ok ? "" : "; " + ok.error());
+  if (!ok) {
+    r.engine = Engine::kFailed;
+  } else if (prefilter_ok && was_exact &&
+             hs_rejects(hs_expression(e.spec, m), m.hs | HS_FLAG_PREFILTER).empty()) {
+    r.engine = Engine::kPcre2Prefiltered;
+  } else {
+    r.engine = Engine::kPcre2;
   }
-  impl.databases.clear();
-  size_t chunk = impl.limits.patterns_per_database ? impl.limits.patterns_per_database : SIZE_MAX;
-  for (size_t from = 0; from < exprs.size(); from += chunk) {
-    size_t n = std::min(chunk, exprs.size() - from);
+}
+
+// One database of `members` (entries on Hyperscan or prefilter). Parsing
+// is not all of Hyperscan's checks (size and resource limits come at
+// compile time): the pattern it blames moves to PCRE2 and the database is
+// compiled again; a failure of the set as a whole moves every member.
+HsDatabase build_database(PatternSet::Impl& impl, const std::vector<uint32_t>& members) {
+  for (size_t tries = 0; tries <= members.size(); ++tries) {
+    std::vector<std::string> exprs;
     std::vector<const char*> cexprs;
-    for (size_t k = from; k < from + n; ++k) cexprs.push_back(exprs[k].c_str());
+    std::vector<unsigned> flags, ids;
+    for (uint32_t i : members) {
+      if (!on_hyperscan(impl.reports[i])) continue;
+      Modifiers m = modifiers(impl.entries[i].spec.flags);
+      exprs.push_back(hs_expression(impl.entries[i].spec, m));
+      flags.push_back(m.hs |
+                      (impl.reports[i].engine == Engine::kPcre2Prefiltered ? HS_FLAG_PREFILTER : 0));
+      ids.push_back(i);
+    }
+    if (exprs.empty()) return nullptr;
+    for (const auto& x : exprs) cexprs.push_back(x.c_str());
     hs_database_t* db = nullptr;
     hs_compile_error_t* raw = nullptr;
-    if (hs_compile_multi(cexprs.data(), &flags[from], &ids[from], static_cast<unsigned>(n),
-                         HS_MODE_BLOCK, nullptr, &db, &raw) != HS_SUCCESS) {
-      HsCompileError error(raw);
-      impl.databases.clear();
-      int at =
-          error && error->expression >= 0 ? static_cast<int>(ids[from + error->expression]) : -1;
-      return {at, error ? error->message : "compile failed"};
+    if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
+                         &raw) == HS_SUCCESS) {
+      return HsDatabase(db);
     }
-    impl.databases.emplace_back(db);
+    HsCompileError error(raw);
+    const std::string why = error ? error->message : "compile failed";
+    if (error && error->expression >= 0) {
+      demote(impl, ids[error->expression], why, true);
+    } else {
+      for (uint32_t i : ids) demote(impl, i, "database: " + why, false);
+    }
   }
-  return {0, {}};
+  return nullptr;
+}
+
+// The databases of all entries on Hyperscan or prefilter, in chunks of
+// limits.patterns_per_database, compiled in parallel.
+void build_databases(PatternSet::Impl& impl) {
+  std::vector<uint32_t> eligible;
+  for (uint32_t i = 0; i < impl.entries.size(); ++i) {
+    if (on_hyperscan(impl.reports[i])) eligible.push_back(i);
+  }
+  const size_t chunk =
+      impl.limits.patterns_per_database ? impl.limits.patterns_per_database : SIZE_MAX;
+  std::vector<std::vector<uint32_t>> chunks;
+  for (size_t from = 0; from < eligible.size(); from += chunk) {
+    const size_t to = from + std::min(chunk, eligible.size() - from);
+    chunks.emplace_back(eligible.begin() + from, eligible.begin() + to);
+  }
+  std::vector<HsDatabase> dbs(chunks.size());
+  parallel_for(chunks.size(), [&](size_t c) { dbs[c] = build_database(impl, chunks[c]); });
+  impl.databases.clear();
+  for (auto& db : dbs) {
+    if (db) impl.databases.push_back(std::move(db));
+  }
 }
 
 // One scratch space grown to fit every database (hs_alloc_scratch's contract).
@@ -241,17 +304,21 @@ std::shared_ptr<const PatternSet> PatternSet::compile(std::span<const PatternSpe
                                                       const PatternLimits& limits) {
   auto impl = new_impl(specs, limits);
   std::unordered_set<uint32_t> seen;
+  std::vector<bool> duplicate(impl->entries.size());
   for (size_t i = 0; i < impl->entries.size(); ++i) {
+    duplicate[i] = !seen.insert(impl->entries[i].spec.id).second;
+  }
+  parallel_for(impl->entries.size(), [&](size_t i) {
     PatternEntry& e = impl->entries[i];
     PatternReport& r = impl->reports[i];
     Modifiers m = modifiers(e.spec.flags);
-    if (!seen.insert(e.spec.id).second) {
+    if (duplicate[i]) {
       r.reason = "duplicate id";
-      continue;
+      return;
     }
     if (!m.ok) {
       r.reason = std::string("unknown modifier '") + m.bad + "'";
-      continue;
+      return;
     }
     // Hyperscan takes NUL-terminated expressions only.
     bool has_nul = e.spec.source.find('\0') != std::string::npos;
@@ -260,48 +327,17 @@ std::shared_ptr<const PatternSet> PatternSet::compile(std::span<const PatternSpe
     if (why.empty()) {
       r.engine = Engine::kHyperscan;
       if (e.spec.multiple && !compile_pcre2(e, m)) r.reason = "no PCRE2 to count matches";
-      continue;
+      return;
     }
     if (auto ok = compile_pcre2(e, m); !ok) {
       r.reason = "Hyperscan: " + why + "; " + ok.error();
-      continue;
+      return;
     }
     r.reason = "Hyperscan: " + why;
     bool prefilter = !has_nul && hs_rejects(expr, m.hs | HS_FLAG_PREFILTER).empty();
     r.engine = prefilter ? Engine::kPcre2Prefiltered : Engine::kPcre2;
-  }
-  // Parsing is not all of Hyperscan's checks (size and resource limits come
-  // at compile time): move the pattern it blames to PCRE2 and try again.
-  for (size_t tries = 0; tries <= impl->entries.size(); ++tries) {
-    auto [at, why] = build_databases(*impl);
-    if (why.empty()) break;
-    if (at < 0) {  // the set as a whole: every pattern to PCRE2
-      for (size_t i = 0; i < impl->entries.size(); ++i) {
-        auto& r = impl->reports[i];
-        if (r.engine != Engine::kHyperscan && r.engine != Engine::kPcre2Prefiltered) continue;
-        auto ok = impl->entries[i].code
-                      ? std::expected<void, std::string>{}
-                      : compile_pcre2(impl->entries[i], modifiers(impl->entries[i].spec.flags));
-        r.engine = ok ? Engine::kPcre2 : Engine::kFailed;
-        r.reason = "Hyperscan database: " + why + (ok ? "" : "; " + ok.error());
-      }
-      continue;
-    }
-    PatternEntry& e = impl->entries[at];
-    PatternReport& r = impl->reports[at];
-    Modifiers m = modifiers(e.spec.flags);
-    auto ok = e.code ? std::expected<void, std::string>{} : compile_pcre2(e, m);
-    bool was_exact = r.engine == Engine::kHyperscan;
-    r.reason = "Hyperscan: " + why + (ok ? "" : "; " + ok.error());
-    if (!ok) {
-      r.engine = Engine::kFailed;
-    } else if (was_exact &&
-               hs_rejects(hs_expression(e.spec, m), m.hs | HS_FLAG_PREFILTER).empty()) {
-      r.engine = Engine::kPcre2Prefiltered;
-    } else {
-      r.engine = Engine::kPcre2;
-    }
-  }
+  });
+  build_databases(*impl);
   if (!alloc_prototype(*impl)) {
     for (auto& r : impl->reports) {
       if (r.engine == Engine::kHyperscan || r.engine == Engine::kPcre2Prefiltered) {

@@ -1,12 +1,16 @@
 // filterctl — the admin's command-line tool.
 //
-//   filterctl scan [--config FILE] [--clamav-db DIR] [--parts] [--json] FILE... | -
+//   filterctl scan [--config FILE] [--clamav-db DIR] [--no-spam] [--verbose] [--parts]
+//                  [--json] FILE... | -
+//   filterctl spam-rules [--config FILE] [--cache-dir DIR]
 //   filterctl quarantine ...   (see quarantine_cli.h)
 //
 // scan classifies messages or plain files offline with the same decoders,
 // engine and settings as the daemon. Output like clamscan: "FILE: OK",
 // "FILE: NAME FOUND", "FILE: ERROR reason", and filterd's own categories
-// "FILE: UNCHECKED (max expansion exceeded in p002 zbsm.zip)". Exit 0 all
+// "FILE: UNCHECKED (max expansion exceeded in p002 zbsm.zip)", "FILE: SPAM
+// score=12.3 tests=[GTUBE,...]" (at or above spam_kill_level; --verbose
+// adds the score and hits to every line, --no-spam skips the rules). Exit 0 all
 // clean, 1 something blocking or unchecked, 2 an error (which wins: an
 // unscanned file is not clean). --parts adds the part tree under each file
 // (path, declared type, declared name, detected type, size, decoder);
@@ -26,13 +30,16 @@
 #include "filterd/config.h"
 #include "filterd/content_scan.h"
 #include "filterd/scanner_factory.h"
+#include "filterd/spam_check.h"
 #include "tools/cli_text.h"
 #include "tools/quarantine_cli.h"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: filterctl scan [--config FILE] [--clamav-db DIR] [--parts] [--json] FILE... | -\n"
+    "usage: filterctl scan [--config FILE] [--clamav-db DIR] [--no-spam] [--verbose] [--parts]\n"
+    "                      [--json] FILE... | -\n"
+    "       filterctl spam-rules [--config FILE] [--cache-dir DIR]\n"
     "       filterctl quarantine [--config FILE] list|show|release|delete|purge|stats ...\n";
 
 using filterd::tools::json_string;
@@ -65,8 +72,16 @@ void print_json(const std::string& label, const std::string& verdict,
                 const filterd::policy::Findings& f, const filterd::decoders::DecodeResult& r) {
   std::cout << "{\"file\":" << json_string(label) << ",\"verdict\":" << json_string(verdict)
             << ",\"virus_location\":" << json_string(f.virus_location)
-            << ",\"limit\":" << json_string(r.limit) << ",\"decoded_bytes\":" << r.decoded_bytes
-            << ",\"parts\":[";
+            << ",\"limit\":" << json_string(r.limit) << ",\"decoded_bytes\":" << r.decoded_bytes;
+  if (f.spam) {
+    std::cout << ",\"spam_score\":" << filterd::policy::score_text(f.spam->score)
+              << ",\"spam_tests\":[";
+    for (size_t i = 0; i < f.spam->tests.size(); ++i) {
+      std::cout << (i ? "," : "") << json_string(f.spam->tests[i]);
+    }
+    std::cout << "]";
+  }
+  std::cout << ",\"parts\":[";
   bool first = true;
   for (const auto* p : sorted_parts(r)) {
     if (!first) std::cout << ",";
@@ -84,10 +99,17 @@ void print_json(const std::string& label, const std::string& verdict,
   std::cout << "]}\n";
 }
 
+// "score=12.3 tests=[GTUBE,MISSING_HEADERS]"
+std::string spam_words(const filterd::policy::SpamResult& s) {
+  std::string names;
+  for (const auto& t : s.tests) names += (names.empty() ? "" : ",") + t.substr(0, t.find('='));
+  return "score=" + filterd::policy::score_text(s.score) + " tests=[" + names + "]";
+}
+
 int scan(int argc, char** argv) {
   filterd::LoadOptions load;
   std::vector<std::string> files;
-  bool show_parts = false, json = false;
+  bool show_parts = false, json = false, verbose = false;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* flag) -> std::optional<std::string> {
@@ -100,6 +122,10 @@ int scan(int argc, char** argv) {
     } else if (auto d = value("--clamav-db")) {
       load.overrides.push_back("--clamav_db=" + *d);
       load.overrides.push_back("--clamav_backend=libclamav");
+    } else if (a == "--no-spam") {
+      load.overrides.push_back("--spam_checks=no");
+    } else if (a == "--verbose") {
+      verbose = true;
     } else if (a == "--parts") {
       show_parts = true;
     } else if (a == "--json") {
@@ -127,6 +153,7 @@ int scan(int argc, char** argv) {
   }
   const auto registry = filterd::decoders::builtin_decoders();
   std::filesystem::create_directories(config->decode_limits.temp_dir);
+  const auto spam = filterd::load_spam_engine(*config);
   int status = 0;
   for (const auto& f : files) {
     const std::string label = f == "-" ? "stdin" : f;
@@ -138,6 +165,7 @@ int scan(int argc, char** argv) {
     }
     filterd::ContentScan scan =
         filterd::scan_content(*data, **scanner, registry, config->decode_limits, config->policy);
+    if (spam) scan.findings.spam = filterd::check_spam(*spam, *data, "", config->spam.max_size);
     const filterd::policy::Findings& fi = scan.findings;
     const filterd::policy::Decision d = filterd::policy::decide(
         fi, config->policy.recipient, config->policy.scanner_failure_destiny);
@@ -157,9 +185,13 @@ int scan(int argc, char** argv) {
       verdict = "UNCHECKED" + (d.minor == "ENCRYPTED" ? "-ENCRYPTED" : std::string()) + " (" +
                 (d.minor == "ENCRYPTED" ? fi.encrypted : fi.unchecked_reason) + ")";
       file_status = 1;
+    } else if (d.main == filterd::policy::Category::kSpam) {
+      verdict = "SPAM";
+      file_status = 1;
     } else {
-      verdict = "OK";
+      verdict = d.main == filterd::policy::Category::kSpammy && verbose ? "SPAMMY" : "OK";
     }
+    if (fi.spam && (verdict == "SPAM" || verbose)) verdict += " " + spam_words(*fi.spam);
     status = file_status == 2 || status == 2 ? 2 : std::max(status, file_status);
     if (json) {
       print_json(label, verdict, fi, scan.decoded);
@@ -171,6 +203,38 @@ int scan(int argc, char** argv) {
   return status;
 }
 
+// `filterctl spam-rules`: loads the spam rules as the daemon would, which
+// compiles them into the cache (run it after sa-update, before SIGHUP, so
+// the reload is quick), and prints the summary and every rule skipped, like
+// `spamassassin --lint`. Exit 0, or 2 on a config error.
+int spam_rules(int argc, char** argv) {
+  filterd::LoadOptions load;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) {
+      load.config_file = argv[++i];
+    } else if (a == "--cache-dir" && i + 1 < argc) {
+      load.overrides.push_back(std::string("--spam_cache_dir=") + argv[++i]);
+    } else {
+      std::cerr << "filterctl spam-rules: unknown option '" << a << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  auto config = filterd::load_config(load);
+  if (!config) {
+    std::cerr << "filterctl: " << config.error() << "\n";
+    return 2;
+  }
+  if (!config->spam.enabled) {
+    std::cout << "spam checks are off (spam_checks = no)\n";
+    return 0;
+  }
+  auto engine = filterd::spam::RuleEngine::load(filterd::spam_engine_options(*config));
+  std::cout << engine->summary() << "\n";
+  for (const auto& d : engine->diagnostics()) std::cout << "skipped " << d << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,6 +242,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_logger_mt("filterctl"));
   spdlog::set_level(spdlog::level::warn);
   if (argc >= 2 && std::string(argv[1]) == "scan") return scan(argc - 2, argv + 2);
+  if (argc >= 2 && std::string(argv[1]) == "spam-rules") return spam_rules(argc - 2, argv + 2);
   if (argc >= 2 && std::string(argv[1]) == "quarantine") {
     return filterd::tools::quarantine_command(argc - 2, argv + 2);
   }

@@ -1,0 +1,134 @@
+"""filterd's spam rules behind a real Postfix (after-queue content_filter):
+the stock SpamAssassin rules score corpus mail, local recipients get
+SpamAssassin-style X-Spam-* fields, SPAMMY mail is tagged and passed, SPAM
+follows final_spam_destiny (discarded and quarantined here), a recipient
+who bypasses spam checks gets the mail untouched, and the summary line
+carries `Hits:`.
+
+Run:  FILTERD_BIN=build/filterd/filterd python3 -m unittest -v tests/integration/test_spam.py
+(as root; needs the Debian packages postfix and spamassassin, whose rules
+filterd loads; compiled rules are cached in FILTERD_SPAM_CACHE).
+"""
+
+import email
+import email.policy
+import re
+import subprocess
+import sys
+import time
+import unittest
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness as h  # noqa: E402
+from harness import DOMAIN, FILTERD_HOSTNAME, free_port  # noqa: E402
+
+ALICE, BOB, CAROL = (f"{u}@{DOMAIN}" for u in ("alice", "bob", "carol"))
+GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+HAM = "spamassassin-public/easy_ham/00001.7c53336b37003a9286aba55d2945844c"
+
+
+def setUpModule():
+    h.require(h.postfix_missing(), h.filterd_missing())
+    if not Path("/usr/share/spamassassin").is_dir():
+        raise AssertionError("the stock SpamAssassin rules are missing: apt-get install spamassassin")
+
+
+def mail(subject: str, body: str) -> bytes:
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = ALICE
+    msg["To"] = BOB
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=DOMAIN)
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+class SpamTest(h.IntegrationTestCase):
+
+    def chain(self, extra=None):
+        ws = self.ws
+        filterd_port = free_port()
+        pf = self.start_postfix(filter_port=filterd_port)
+        config = {
+            "listen": f"smtp:127.0.0.1:{filterd_port}",
+            "forward": f"smtp:127.0.0.1:{pf.reinject_port}",
+            "clamav_backend": "libclamav",
+            "clamav_db": str(self.make_signatures()),
+            "state_dir": str(ws.sub("filterd-state")),
+            "log": "stderr",
+            "myhostname": FILTERD_HOSTNAME,
+            "local_domains": DOMAIN,
+        }
+        config.update(extra or {})
+        fd = self.start_filterd(config)
+        return pf, fd
+
+    def summary(self, fd, mail_id_pattern=r"Hits: "):
+        return h.wait_for(lambda: re.search(r"^.*" + mail_id_pattern + r".*$", fd.stderr(), re.M),
+                          "summary line", h.TIMEOUT).group(0)
+
+    def test_corpus_ham_is_scored_and_tagged_for_local_recipients(self):
+        pf, fd = self.chain(extra={"spam_tag_level": "-999"})
+        raw = h.corpus_message(HAM)
+        pf.send(ALICE, [BOB], raw)
+        got = email.message_from_bytes(pf.wait_delivered("bob", 1)[0],
+                                       policy=email.policy.compat32)
+        self.assertEqual(got["X-Spam-Flag"], "NO")
+        status = got["X-Spam-Status"]
+        self.assertTrue(status.startswith("No, score="), status)
+        # SpamAssassin's own verdict on this message (tests/spam_oracle/hits.tsv)
+        # includes MAILING_LIST_MULTI; filterd's must name it too.
+        self.assertIn("MAILING_LIST_MULTI", status)
+        self.assertRegex(self.summary(fd), r"Passed CLEAN .* Hits: -?\d+\.\d{3},")
+        self.assertIn("spam rules: ", fd.stderr())
+
+    def test_spammy_mail_is_tagged_and_passed(self):
+        pf, fd = self.chain(extra={"spam_tag2_level": "5", "spam_kill_level": "5000"})
+        pf.send(ALICE, [BOB], mail("hello", "test message\n" + GTUBE + "\n"))
+        got = email.message_from_bytes(pf.wait_delivered("bob", 1)[0],
+                                       policy=email.policy.compat32)
+        self.assertEqual(got["X-Spam-Flag"], "YES")
+        self.assertEqual(got["Subject"], "***SPAM*** hello")
+        self.assertIn("GTUBE=1000", got["X-Spam-Status"].replace("\n", "").replace(" ", ""))
+        self.assertIn("Passed SPAMMY", self.summary(fd))
+
+    def test_spam_is_discarded_and_quarantined(self):
+        pf, fd = self.chain(extra={"final_spam_destiny": "D_DISCARD",
+                                   "spam_quarantine_cutoff_level": "5000"})
+        pf.send(ALICE, [BOB], mail("buy now", GTUBE + "\n"))
+        line = self.summary(fd)
+        self.assertIn("Blocked SPAM", line)
+        self.assertRegex(line, r"Hits: 10\d\d\.\d{3}")
+        pf.wait_queue_empty()
+        time.sleep(1.0)
+        self.assertEqual(pf.maildir("bob").messages(), [])
+        listing = subprocess.run([str(h.filterctl_binary()), "quarantine",
+                                  "--config", str(fd.conf_path), "list"],
+                                 capture_output=True, text=True, check=True).stdout
+        self.assertIn("spam", listing.lower())
+
+    def test_recipient_bypassing_spam_checks_gets_the_mail_untagged(self):
+        pf, fd = self.chain(extra={"final_spam_destiny": "D_DISCARD",
+                                   "recipient": f"{CAROL} bypass_spam_checks=yes"})
+        msg = mail("buy now", GTUBE + "\n")
+        pf.send(ALICE, [CAROL], msg)
+        got = email.message_from_bytes(pf.wait_delivered("carol", 1)[0],
+                                       policy=email.policy.compat32)
+        self.assertIsNone(got["X-Spam-Flag"])
+        self.assertIn("Hits: -", self.summary(fd))
+
+    def test_spam_checks_off(self):
+        pf, fd = self.chain(extra={"spam_checks": "no", "final_spam_destiny": "D_DISCARD"})
+        pf.send(ALICE, [BOB], mail("buy now", GTUBE + "\n"))
+        got = pf.wait_delivered("bob", 1)
+        self.assertEqual(len(got), 1)
+        self.assertIn("Hits: -", self.summary(fd))
+        self.assertNotIn("spam rules: ", fd.stderr())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
