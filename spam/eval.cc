@@ -17,7 +17,16 @@ struct Entry {
 
 // Sorted by name (checked by a unit test through implemented_evals()).
 constexpr Entry kEvals[] = {
+    {"check_all_trusted", eval::check_all_trusted},
+    {"check_for_forged_received_ip_helo", eval::check_for_forged_received_ip_helo},
+    {"check_for_forged_received_trail", eval::check_for_forged_received_trail},
     {"check_for_missing_to_header", eval::check_for_missing_to_header},
+    {"check_for_no_rdns_dotcom_helo", eval::check_for_no_rdns_dotcom_helo},
+    {"check_for_numeric_helo", eval::check_for_numeric_helo},
+    {"check_for_sender_no_reverse", eval::check_for_sender_no_reverse},
+    {"check_no_relays", eval::check_no_relays},
+    {"check_relays_unparseable", eval::check_relays_unparseable},
+    {"helo_ip_mismatch", eval::helo_ip_mismatch},
     {"subject_is_all_caps", eval::subject_is_all_caps},
 };
 

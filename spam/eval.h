@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "spam/received.h"
 #include "spam/rules.h"
 #include "spam/text.h"
 
@@ -32,6 +33,7 @@ struct EvalContext {
   std::string_view message;  // the raw message (as `full` rules see it)
   const RuleSet& rules;      // settings from the rule files
   std::chrono::system_clock::time_point now;
+  const Relays& relays;  // the Received path, split by trust (received.h)
 };
 
 // `args` are the call's arguments as Parser.pm unpacks them (quotes removed).
