@@ -94,7 +94,10 @@ CheckResult RuleEngine::check(const CheckInput& input) const {
   const Relays relays = parse_relays(text.headers, e.trust);
   text.set_relays({Relays::join(relays.trusted), Relays::join(relays.untrusted),
                    Relays::join(relays.internal), Relays::join(relays.external),
-                   relays.last_trusted_index, relays.last_internal_index});
+                   relays.last_trusted_index, relays.last_internal_index,
+                   !relays.untrusted.empty()      ? relays.untrusted.front().envfrom
+                   : !relays.trusted.empty() ? relays.trusted.back().envfrom
+                                             : std::nullopt});
 
   const auto& rules = e.rules.rules;
   std::vector<double> value(rules.size(), 0);

@@ -113,8 +113,8 @@ double helo_ip_mismatch(const EvalContext& c, Args) {
   return 0;
 }
 
-// An untrusted public relay claimed to be a big free-mail domain (HELO
-// ending in aol.com, hotmail.com ...) and its MTA found no reverse DNS.
+// The earliest untrusted public relay claimed to be a big free-mail domain
+// (HELO ending in aol.com, hotmail.com ...) and its MTA found no reverse DNS.
 double check_for_no_rdns_dotcom_helo(const EvalContext& c, Args) {
   static const PerlRe dotcom(
       R"((?:\.|^)(lycos\.com|lycos\.co\.uk|hotmail\.com|localhost\.com|excite\.com|caramail\.com|cs\.com|aol\.com|msn\.com|yahoo\.com|drizzle\.com)$)",
@@ -122,7 +122,7 @@ double check_for_no_rdns_dotcom_helo(const EvalContext& c, Args) {
   bool hit = false;
   for (const auto& r : c.relays.untrusted) {
     if (r.ip_private) continue;
-    if (dotcom.search(r.helo) && r.no_reverse_dns) hit = true;
+    hit = dotcom.search(r.helo) && r.no_reverse_dns;  // each public relay overrides (as in Perl)
   }
   return hit;
 }

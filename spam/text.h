@@ -91,6 +91,9 @@ class MessageText {
     std::string trusted, untrusted, internal, external;  // relay lists as strings
     int last_trusted_index = -1;                         // of the Received headers, from the top
     int last_internal_index = -1;
+    // envfrom= of the last untrusted relay (else the first trusted one),
+    // which EnvelopeFrom prefers to the header fields.
+    std::optional<std::string> lasthop_envfrom;
   };
   void set_relays(RelayHeaders relays) { relays_ = std::move(relays); }
 

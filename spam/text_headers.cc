@@ -204,13 +204,41 @@ std::optional<std::string> MessageText::get(std::string_view request_in) const {
   if (!results.empty()) {
     // a relay list: the modifiers below still apply
   } else if (decoders::ascii_lower(request) == "envelopefrom") {
+    // PerMsgStatus::get_envelope_from: the MTA's word, else the relay
+    // path's envelope-from, else a sender header above every Received.
     if (envelope_from_) return *envelope_from_;
-    for (const char* n : {"X-Envelope-From", "Return-Path"})
+    auto usable = [](const std::string& a) { return a.empty() || a.find('@') + 1 > 1; };
+    if (relays_ && relays_->lasthop_envfrom && usable(*relays_->lasthop_envfrom))
+      return *relays_->lasthop_envfrom;
+    auto first_addr = [&](const char* n) -> std::optional<std::string> {
       for (const auto& h : headers)
         if (decoders::ascii_lower(h.name) == decoders::ascii_lower(n)) {
-          auto a = detail::parse_header_addresses(h.decoded);
+          auto a = detail::parse_header_addresses(h.raw);
           if (!a.empty() && a[0].address) return *a[0].address;
+          return std::nullopt;
         }
+      return std::nullopt;
+    };
+    auto after_received = [&](const char* n) {
+      bool received = false;
+      for (const auto& h : headers) {
+        const std::string lc = decoders::ascii_lower(h.name);
+        if (lc == "received") received = true;
+        if (lc == decoders::ascii_lower(n)) return received;
+      }
+      return false;
+    };
+    if (auto x = first_addr("X-Sender"); x && x->find('@') != std::string::npos)
+      for (const auto& h : headers)
+        if (decoders::ascii_lower(h.name) == "received" &&
+            h.decoded.find("(fetchmail") != std::string::npos)
+          return std::nullopt;
+    for (const char* n : {"X-Envelope-From", "Envelope-Sender", "Return-Path"}) {
+      auto a = first_addr(n);
+      if (!a) continue;
+      if (!after_received(n)) return a;
+      if (std::string_view(n) == "X-Envelope-From") return std::nullopt;
+    }
     return std::nullopt;
   } else if (decoders::ascii_lower(request) == "tocc") {
     for (const char* n : {"To", "Cc"})
