@@ -95,7 +95,7 @@ CheckResult RuleEngine::check(const CheckInput& input) const {
   text.set_relays({Relays::join(relays.trusted), Relays::join(relays.untrusted),
                    Relays::join(relays.internal), Relays::join(relays.external),
                    relays.last_trusted_index, relays.last_internal_index,
-                   !relays.untrusted.empty()      ? relays.untrusted.front().envfrom
+                   !relays.untrusted.empty() ? relays.untrusted.front().envfrom
                    : !relays.trusted.empty() ? relays.trusted.back().envfrom
                                              : std::nullopt});
 
