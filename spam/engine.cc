@@ -243,6 +243,7 @@ std::shared_ptr<const RuleEngine> RuleEngine::load(const EngineOptions& options)
   }
   impl->trust = make_trust_path(options.trusted_networks, options.internal_networks,
                                 options.msa_networks, std::move(originating));
+  impl->eval_config = make_eval_config(impl->rules);
   Builder(*impl, options).build();
   return std::shared_ptr<const RuleEngine>(new RuleEngine(std::move(impl)));
 }

@@ -103,7 +103,7 @@ CheckResult RuleEngine::check(const CheckInput& input) const {
   std::vector<double> value(rules.size(), 0);
   for (const auto& c : e.classes) match_class(c, text, e.negated, e.active, value);
   for (const auto& x : e.exists) value[x.rule] = text.get(x.request) ? 1 : 0;
-  const EvalContext context{text, input.message, e.rules, input.now, relays};
+  const EvalContext context{text, input.message, e.rules, input.now, relays, e.eval_config};
   for (const auto& ev : e.evals) value[ev.rule] = ev.function(context, rules[ev.rule].eval.args);
 
   std::vector<double> slots(e.slot_rule.size(), 0);

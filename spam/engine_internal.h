@@ -56,6 +56,7 @@ struct RuleEngine::Impl {
   TextLimits text_limits;
   std::unordered_set<std::string> tlds;  // util_rb_tld/2tld/3tld, lower case
   TrustPath trust;                       // networks and originating_ip_headers
+  EvalConfig eval_config;
 
   std::vector<PatternClass> classes;
   std::vector<bool> negated;  // by rule index: header/mimeheader `!~`

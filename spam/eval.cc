@@ -35,6 +35,8 @@ constexpr Entry kEvals[] = {
     {"check_for_numeric_helo", eval::check_for_numeric_helo},
     {"check_for_sender_no_reverse", eval::check_for_sender_no_reverse},
     {"check_for_shifted_date", eval::check_for_shifted_date},
+    {"check_freemail_from", eval::check_freemail_from},
+    {"check_freemail_header", eval::check_freemail_header},
     {"check_header_count_range", eval::check_header_count_range},
     {"check_illegal_chars", eval::check_illegal_chars},
     {"check_messageid_not_usable", eval::check_messageid_not_usable},

@@ -41,6 +41,10 @@ double gated_through_received_hdr_remover(const EvalContext& c, Args args);
 // eval_body.cc (Plugin::BodyEval)
 double check_body_length(const EvalContext& c, Args args);
 
+// eval_freemail.cc (Plugin::FreeMail)
+double check_freemail_from(const EvalContext& c, Args args);
+double check_freemail_header(const EvalContext& c, Args args);
+
 // eval_relay.cc (Plugin::RelayEval)
 double check_all_trusted(const EvalContext& c, Args args);
 double check_for_forged_received_ip_helo(const EvalContext& c, Args args);

@@ -34,7 +34,7 @@ class Msg {
     EvalFunction f = find_eval(name);
     EXPECT_NE(f, nullptr) << name;
     if (!f) return -1;
-    const EvalContext c{text_, raw_, rules_, kNow, relays_};
+    const EvalContext c{text_, raw_, rules_, kNow, relays_, config_};
     return f(c, args);
   }
   const Relays& relays() const { return relays_; }
@@ -45,7 +45,11 @@ class Msg {
   MessageText text_;
   TrustPath trust_;
   Relays relays_;
-  RuleSet rules_;
+  RuleSet rules_ = parse_rules(
+      "freemail_domains gmail.com yahoo.com mail.*.example\nfreemail_welcomelist "
+      "friend@gmail.com\n",
+      "test.cf");
+  EvalConfig config_ = make_eval_config(rules_);
 };
 
 // A message with the given header lines and a short body.
@@ -310,6 +314,20 @@ TEST(BodyEval, BodyLength) {
   EXPECT_EQ(shortbody.eval("check_body_length", {"1024"}), 1);
   Msg longbody(mail("From: a@b.com\n", std::string(2000, 'x') + "\n"));
   EXPECT_EQ(longbody.eval("check_body_length", {"1024"}), 0);
+}
+
+TEST(FreeMail, HeaderAndFrom) {
+  Msg fm(mail("From: joe123@gmail.com\nReply-To: x7@mail.foo.example\n"));
+  EXPECT_EQ(fm.eval("check_freemail_from"), 1);
+  EXPECT_EQ(fm.eval("check_freemail_from", {"\\d@"}), 1);
+  EXPECT_EQ(fm.eval("check_freemail_header", {"Reply-To"}), 1);  // wildcard domain
+  EXPECT_EQ(fm.eval("check_freemail_header", {"Reply-To", "^zz"}), 0);
+  Msg corp(mail("From: joe@example.com\nReply-To: info@gmail.com\n"));
+  EXPECT_EQ(corp.eval("check_freemail_from"), 0);
+  EXPECT_EQ(corp.eval("check_freemail_header", {"Reply-To"}), 0);  // role address
+  Msg friendly(mail("From: friend@gmail.com\n"));
+  EXPECT_EQ(friendly.eval("check_freemail_from"), 0);  // freemail_welcomelist
+  EXPECT_EQ(fm.eval("check_freemail_header", {}), 0);
 }
 
 TEST(EvalRegistry, SortedAndFindable) {
