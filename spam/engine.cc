@@ -231,6 +231,19 @@ std::shared_ptr<const RuleEngine> RuleEngine::load(const EngineOptions& options)
        {&impl->rules.util_rb_tld, &impl->rules.util_rb_2tld, &impl->rules.util_rb_3tld}) {
     for (const auto& tld : *list) impl->tlds.insert(decoders::ascii_lower(tld));
   }
+  // originating_ip_headers from the rule files (10_default_prefs.cf clears
+  // the list before it fills it, so every value read counts).
+  std::vector<std::string> originating;
+  if (auto it = impl->rules.settings.find("originating_ip_headers");
+      it != impl->rules.settings.end()) {
+    for (const auto& v : it->second) {
+      std::istringstream words(v);
+      for (std::string w; words >> w;) originating.push_back(w);
+    }
+  }
+  impl->trust = make_trust_path(options.trusted_networks, options.internal_networks,
+                                options.msa_networks, std::move(originating));
+  impl->eval_config = make_eval_config(impl->rules);
   Builder(*impl, options).build();
   return std::shared_ptr<const RuleEngine>(new RuleEngine(std::move(impl)));
 }

@@ -51,6 +51,13 @@ struct EngineOptions {
   std::string cache_dir;                 // "": compile at every load
   PatternLimits limits;
   TextLimits text_limits;
+  // SpamAssassin's trusted_networks / internal_networks / msa_networks
+  // ("10.0.0.0/8", "192.168.1.1", "!10.1.2.3"), which split the Received
+  // path into trusted/untrusted and internal/external relays. 127.0.0.0/8
+  // and ::1 are always in both. Both empty: SpamAssassin's inference
+  // (private and authenticated relays are trusted); one empty: it follows
+  // the other.
+  std::vector<std::string> trusted_networks, internal_networks, msa_networks;
 };
 
 struct RuleHit {

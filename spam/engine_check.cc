@@ -91,12 +91,19 @@ CheckResult RuleEngine::check(const CheckInput& input) const {
   options.parse_dkim_uris = false;
   MessageText text = build_message_text(input.message, options);
   if (input.envelope_from) text.set_envelope_from(*input.envelope_from);
+  const Relays relays = parse_relays(text.headers, e.trust);
+  text.set_relays({Relays::join(relays.trusted), Relays::join(relays.untrusted),
+                   Relays::join(relays.internal), Relays::join(relays.external),
+                   relays.last_trusted_index, relays.last_internal_index,
+                   !relays.untrusted.empty() ? relays.untrusted.front().envfrom
+                   : !relays.trusted.empty() ? relays.trusted.back().envfrom
+                                             : std::nullopt});
 
   const auto& rules = e.rules.rules;
   std::vector<double> value(rules.size(), 0);
   for (const auto& c : e.classes) match_class(c, text, e.negated, e.active, value);
   for (const auto& x : e.exists) value[x.rule] = text.get(x.request) ? 1 : 0;
-  const EvalContext context{text, input.message, e.rules, input.now};
+  const EvalContext context{text, input.message, e.rules, input.now, relays, e.eval_config};
   for (const auto& ev : e.evals) value[ev.rule] = ev.function(context, rules[ev.rule].eval.args);
 
   std::vector<double> slots(e.slot_rule.size(), 0);

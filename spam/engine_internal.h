@@ -13,6 +13,7 @@
 #include "spam/eval.h"
 #include "spam/matcher.h"
 #include "spam/meta.h"
+#include "spam/received.h"
 
 namespace filterd::spam {
 
@@ -54,6 +55,8 @@ struct RuleEngine::Impl {
   double required_score = 5;
   TextLimits text_limits;
   std::unordered_set<std::string> tlds;  // util_rb_tld/2tld/3tld, lower case
+  TrustPath trust;                       // networks and originating_ip_headers
+  EvalConfig eval_config;
 
   std::vector<PatternClass> classes;
   std::vector<bool> negated;  // by rule index: header/mimeheader `!~`

@@ -20,18 +20,34 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
+#include "spam/received.h"
 #include "spam/rules.h"
 #include "spam/text.h"
 
 namespace filterd::spam {
+
+// Settings of the rule files some eval: tests read, prepared once per rule
+// set (make_eval_config) and shared by every message.
+struct EvalConfig {
+  // FreeMail: freemail_domains without wildcards (lower case), the
+  // wildcard ones as one regexp over "@domain" ("" if none), and
+  // freemail_welcomelist addresses and domains.
+  std::unordered_set<std::string> freemail_domains;
+  std::string freemail_wildcards;
+  std::unordered_set<std::string> freemail_welcomelist;
+};
+EvalConfig make_eval_config(const RuleSet& rules);
 
 struct EvalContext {
   const MessageText& text;
   std::string_view message;  // the raw message (as `full` rules see it)
   const RuleSet& rules;      // settings from the rule files
   std::chrono::system_clock::time_point now;
+  const Relays& relays;  // the Received path, split by trust (received.h)
+  const EvalConfig& config;
 };
 
 // `args` are the call's arguments as Parser.pm unpacks them (quotes removed).

@@ -181,6 +181,10 @@ struct RuleSet {
   std::vector<std::string> util_rb_tld, util_rb_2tld, util_rb_3tld;
   std::vector<RegressionTest> regression_tests;
   std::map<std::string, int> ignored_directives;  // other settings, by name: count
+  // The values of those other settings, by directive name, in file order
+  // ("freemail_domains" -> {"gmail.com yahoo.com", ...}), for the eval:
+  // tests that read them.
+  std::map<std::string, std::vector<std::string>> settings;
 
   const Rule* find(std::string_view name) const;  // nullptr if absent
   // "1234 rules loaded, 5 skipped: 3 bad meta, 2 bad regexp; 12 other settings ignored"

@@ -170,7 +170,10 @@ void parse_text(ConfigState& st, std::string_view text, const std::string& file,
       }
       continue;
     }
-    if (!apply_directive(st, key, value, where)) ++st.out.ignored_directives[key];
+    if (!apply_directive(st, key, value, where)) {
+      ++st.out.ignored_directives[key];
+      st.out.settings[std::string(key)].emplace_back(value);
+    }
   }
   for (const auto& c : stack) {
     st.diagnose({file, c.line}, "", "conditional", "unclosed '" + c.type + "'");

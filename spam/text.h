@@ -83,8 +83,24 @@ class MessageText {
 
   void set_envelope_from(std::string addr) { envelope_from_ = std::move(addr); }
 
+  // The relay path (received.h) as the pseudo-headers X-Spam-Relays-Trusted,
+  // -Untrusted, -Internal, -External and ALL-TRUSTED, ALL-UNTRUSTED,
+  // ALL-INTERNAL, ALL-EXTERNAL answer it; without it get() treats those
+  // names as ordinary headers.
+  struct RelayHeaders {
+    std::string trusted, untrusted, internal, external;  // relay lists as strings
+    int last_trusted_index = -1;                         // of the Received headers, from the top
+    int last_internal_index = -1;
+    // envfrom= of the last untrusted relay (else the first trusted one),
+    // which EnvelopeFrom prefers to the header fields.
+    std::optional<std::string> lasthop_envfrom;
+  };
+  void set_relays(RelayHeaders relays) { relays_ = std::move(relays); }
+
  private:
   std::optional<std::string> envelope_from_;
+  std::optional<RelayHeaders> relays_;
+  std::optional<std::string> received_range(int start, int end, bool raw) const;
 };
 
 // Builds the texts of `raw_message` (CRLF or LF line ends). `full` views

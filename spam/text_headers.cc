@@ -186,17 +186,61 @@ std::optional<std::string> MessageText::get(std::string_view request_in) const {
     if (headers.empty()) return std::nullopt;
     return all;
   }
-  if (decoders::ascii_lower(request) == "envelopefrom") {
+  if (relays_) {
+    const auto& r = *relays_;
+    // ALL-*: the header fields down to / from the trust boundary's Received.
+    if (request == "ALL-TRUSTED") return received_range(-2, r.last_trusted_index + 1, raw);
+    if (request == "ALL-INTERNAL") return received_range(-2, r.last_internal_index + 1, raw);
+    if (request == "ALL-UNTRUSTED") return received_range(r.last_trusted_index + 1, -2, raw);
+    if (request == "ALL-EXTERNAL") return received_range(r.last_internal_index + 1, -2, raw);
+    const std::string lc = decoders::ascii_lower(request);
+    const std::string* relay_list = lc == "x-spam-relays-trusted"     ? &r.trusted
+                                    : lc == "x-spam-relays-untrusted" ? &r.untrusted
+                                    : lc == "x-spam-relays-internal"  ? &r.internal
+                                    : lc == "x-spam-relays-external"  ? &r.external
+                                                                      : nullptr;
+    if (relay_list) results.push_back(*relay_list);
+  }
+  if (!results.empty()) {
+    // a relay list: the modifiers below still apply
+  } else if (decoders::ascii_lower(request) == "envelopefrom") {
+    // PerMsgStatus::get_envelope_from: the MTA's word, else the relay
+    // path's envelope-from, else a sender header above every Received.
     if (envelope_from_) return *envelope_from_;
-    for (const char* n : {"X-Envelope-From", "Return-Path"})
+    auto usable = [](const std::string& a) { return a.empty() || a.find('@') + 1 > 1; };
+    if (relays_ && relays_->lasthop_envfrom && usable(*relays_->lasthop_envfrom))
+      return *relays_->lasthop_envfrom;
+    auto first_addr = [&](const char* n) -> std::optional<std::string> {
       for (const auto& h : headers)
         if (decoders::ascii_lower(h.name) == decoders::ascii_lower(n)) {
-          auto a = detail::parse_header_addresses(h.decoded);
+          auto a = detail::parse_header_addresses(h.raw);
           if (!a.empty() && a[0].address) return *a[0].address;
+          return std::nullopt;
         }
+      return std::nullopt;
+    };
+    auto after_received = [&](const char* n) {
+      bool received = false;
+      for (const auto& h : headers) {
+        const std::string lc = decoders::ascii_lower(h.name);
+        if (lc == "received") received = true;
+        if (lc == decoders::ascii_lower(n)) return received;
+      }
+      return false;
+    };
+    if (auto x = first_addr("X-Sender"); x && x->find('@') != std::string::npos)
+      for (const auto& h : headers)
+        if (decoders::ascii_lower(h.name) == "received" &&
+            h.decoded.find("(fetchmail") != std::string::npos)
+          return std::nullopt;
+    for (const char* n : {"X-Envelope-From", "Envelope-Sender", "Return-Path"}) {
+      auto a = first_addr(n);
+      if (!a) continue;
+      if (!after_received(n)) return a;
+      if (std::string_view(n) == "X-Envelope-From") return std::nullopt;
+    }
     return std::nullopt;
-  }
-  if (decoders::ascii_lower(request) == "tocc") {
+  } else if (decoders::ascii_lower(request) == "tocc") {
     for (const char* n : {"To", "Cc"})
       for (auto& v : values(n, raw)) results.push_back(std::move(v));
   } else if (request == "MESSAGEID") {
@@ -237,6 +281,28 @@ std::optional<std::string> MessageText::get(std::string_view request_in) const {
   const bool nl = results[0].ends_with("\n");
   for (size_t i = 0; i < results.size(); ++i) joined += (i && !nl ? "\n" : "") + results[i];
   return joined;
+}
+
+// PerMsgStatus::get_all_hdrs_in_rcvd_index_range: header fields whose
+// Received index (-1 before the first Received, counting from the top) is
+// at least `start` (-2: no bound) and below `end` (-2: no bound), plus the
+// Received header numbered `end` itself.
+std::optional<std::string> MessageText::received_range(int start, int end, bool raw) const {
+  if (end != -2 && end < 0) return std::nullopt;
+  std::string out;
+  int index = -1;
+  for (const auto& h : headers) {
+    if (decoders::ascii_lower(h.name) == "received") ++index;
+    const std::string line = h.name + ":" + (raw ? h.raw : " " + h.decoded + "\n");
+    if ((start == -2 || start <= index) && (end == -2 || index < end)) {
+      out += line;
+    } else if (end != -2 && index == end) {
+      out += line;
+      break;
+    }
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
 }
 
 std::vector<std::string> MessageText::get_mime_header(std::string_view name, bool raw) const {

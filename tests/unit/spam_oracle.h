@@ -58,6 +58,8 @@ inline EngineOptions oracle_engine_options(const std::string& source_dir,
   o.files = {source_dir + "/tests/spam_oracle/oracle.cf"};
   o.required_score = 5.0;
   o.cache_dir = cache_dir;
+  o.trusted_networks = {"127.0.0.0/8"};  // oracle.cf's trust path
+  o.internal_networks = {"127.0.0.0/8"};
   return o;
 }
 
