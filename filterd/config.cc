@@ -76,6 +76,9 @@ po::options_description option_table() {
     ("spam_cache_dir", po::value<std::string>()->default_value(""),
      "compiled rule patterns are kept here so that a restart skips the compile, which takes "
      "minutes for the stock rules (default: state_dir/spam-cache)")
+    ("spam_trusted_networks", po::value<std::string>()->default_value("mynetworks"),
+     "relays whose Received lines the spam rules trust (SpamAssassin's trusted_networks, "
+     "which internal_networks follows); mynetworks: the mynetworks list; loopback always")
     ("spam_max_size", po::value<unsigned long long>()->default_value(400ULL << 10),
      "a larger message is spam-checked on its first this many bytes (amavis "
      "$sa_mail_body_size_limit)")
@@ -478,6 +481,13 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   c.spam.rule_dirs = config_words(str("spam_rules_dirs"));
   c.spam.local_rules = str("spam_local_rules");
   c.spam.max_size = big("spam_max_size");
+  for (std::string net :
+       config_words(str("spam_trusted_networks") == "mynetworks" ? str("mynetworks")
+                                                                 : str("spam_trusted_networks"))) {
+    std::erase(net, '[');  // "[::1]/128", Postfix style
+    std::erase(net, ']');
+    c.spam.trusted_networks.push_back(net);
+  }
   if (c.spam.max_size == 0) return bad("spam_max_size", "must be > 0");
 
   c.decode_limits.max_depth = static_cast<int>(num("max_depth"));

@@ -46,6 +46,7 @@ struct Config {
     std::string local_rules;             // "builtin" | "none" | a path
     std::string cache_dir;
     uint64_t max_size = 0;
+    std::vector<std::string> trusted_networks;  // SpamAssassin's trusted_networks
   } spam;
 
   policy::Settings policy;  // the base policy bank

@@ -18,10 +18,10 @@
 #include "filterd/logging.h"
 #include "filterd/privileges.h"
 #include "filterd/processor.h"
-#include "filterd/spam_check.h"
 #include "filterd/release_listener.h"
 #include "filterd/scanner_factory.h"
 #include "filterd/server.h"
+#include "filterd/spam_check.h"
 #include "smtp/asio.h"
 
 namespace {

@@ -266,8 +266,8 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
     return asio::co_spawn(
         workers_,
         [&, bytes, check_spam_too]() -> asio::awaitable<ContentScan> {
-          ContentScan c = scan_content(bytes, scanner_, decoders_, config_.decode_limits, bank,
-                                       env.smtputf8);
+          ContentScan c =
+              scan_content(bytes, scanner_, decoders_, config_.decode_limits, bank, env.smtputf8);
           if (check_spam_too && spam_engine) {
             const auto t = Clock::now();
             c.findings.spam = check_spam(*spam_engine, bytes, env.sender, config_.spam.max_size);
@@ -515,8 +515,8 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
       "{} ms (decode {} ms, scan {} ms, spam {} ms, forward {} ms)",
       trace.mail_id, n_rcpt ? policy::summary_words(decisions[head]) : "Passed CLEAN", client_part,
       env.sender, join_recipients(env), policy::one_line_utf8(message_id.value_or("-"), 200),
-      trace.mail_id, findings.spam ? fmt::format("{:.3f}", findings.spam->score) : "-",
-      data.size(), trace.queued_as.empty() ? "-" : trace.queued_as, extra, ms_since(trace.start),
+      trace.mail_id, findings.spam ? fmt::format("{:.3f}", findings.spam->score) : "-", data.size(),
+      trace.queued_as.empty() ? "-" : trace.queued_as, extra, ms_since(trace.start),
       trace.decode_ms, trace.scan_ms, trace.spam_ms, trace.forward_ms);
   co_return replies;
 }

@@ -70,6 +70,7 @@ spam::EngineOptions spam_engine_options(const Config& config) {
     o.files.push_back(config.spam.local_rules);
   }
   o.cache_dir = config.spam.cache_dir;
+  o.trusted_networks = config.spam.trusted_networks;
   return o;
 }
 

@@ -83,7 +83,7 @@ class SpamTest(h.IntegrationTestCase):
         # SpamAssassin's own verdict on this message (tests/spam_oracle/hits.tsv)
         # includes MAILING_LIST_MULTI; filterd's must name it too.
         self.assertIn("MAILING_LIST_MULTI", status)
-        self.assertRegex(self.summary(fd), r"Passed CLEAN .* Hits: -?\d+\.\d{3},")
+        self.assertRegex(self.summary(fd), r"Passed CLEAN,.* Hits: -?\d+\.\d{3},")
         self.assertIn("spam rules: ", fd.stderr())
 
     def test_spammy_mail_is_tagged_and_passed(self):
@@ -102,7 +102,7 @@ class SpamTest(h.IntegrationTestCase):
         pf.send(ALICE, [BOB], mail("buy now", GTUBE + "\n"))
         line = self.summary(fd)
         self.assertIn("Blocked SPAM", line)
-        self.assertRegex(line, r"Hits: 10\d\d\.\d{3}")
+        self.assertRegex(line, r"Hits: \d{3,4}\.\d{3}")
         pf.wait_queue_empty()
         time.sleep(1.0)
         self.assertEqual(pf.maildir("bob").messages(), [])
