@@ -67,6 +67,13 @@ po::options_description option_table() {
     ("spam_checks", po::value<std::string>()->default_value("yes"),
      "run the SpamAssassin-compatible rules; no: mail is never SPAM or SPAMMY and gets no "
      "X-Spam-* fields")
+    ("spam_backend", po::value<std::string>()->default_value("builtin"),
+     "builtin: filterd runs the SpamAssassin rules itself; spamd: ask a running spamd "
+     "(SPAMC/1.5) at spamd_socket, for sites that keep SpamAssassin with its plugins")
+    ("spamd_socket", po::value<std::string>()->default_value("inet:127.0.0.1:783"),
+     "spamd address for spam_backend = spamd: unix:PATH or inet:HOST:PORT")
+    ("spamd_timeout", po::value<unsigned>()->default_value(60),
+     "seconds to wait for spamd per message; a failed check leaves the message without a score")
     ("spam_rules_dirs", po::value<std::string>()->default_value("auto"),
      "directories of SpamAssassin rule files, read in SpamAssassin's order (every *.pre, then "
      "every *.cf); auto: sa-update's /var/lib/spamassassin/<version>/updates_spamassassin_org "
@@ -478,6 +485,16 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
     return bad("spam_checks", "expected yes or no");
   }
   c.spam.enabled = str("spam_checks") == "yes";
+  c.spam.backend = str("spam_backend");
+  if (c.spam.backend != "builtin" && c.spam.backend != "spamd") {
+    return bad("spam_backend", "expected builtin or spamd, got '" + c.spam.backend + "'");
+  }
+  c.spam.spamd_socket = str("spamd_socket");
+  if (!c.spam.spamd_socket.starts_with("unix:/") && !c.spam.spamd_socket.starts_with("inet:")) {
+    return bad("spamd_socket", "expected unix:/PATH or inet:HOST:PORT");
+  }
+  c.spam.spamd_timeout = std::chrono::seconds(num("spamd_timeout"));
+  if (c.spam.spamd_timeout.count() == 0) return bad("spamd_timeout", "must be > 0");
   c.spam.rule_dirs = config_words(str("spam_rules_dirs"));
   c.spam.local_rules = str("spam_local_rules");
   c.spam.max_size = big("spam_max_size");

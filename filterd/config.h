@@ -42,6 +42,9 @@ struct Config {
 
   struct Spam {
     bool enabled = true;
+    std::string backend;  // "builtin" | "spamd"
+    std::string spamd_socket;
+    std::chrono::seconds spamd_timeout{0};
     std::vector<std::string> rule_dirs;  // {"auto"} or directories
     std::string local_rules;             // "builtin" | "none" | a path
     std::string cache_dir;

@@ -87,7 +87,12 @@ int run(const Config& config) {
   }
   spdlog::info("virus scanner: {}", (*scanner)->describe());
 
-  filterd::SpamChecker spam(config);
+  auto spam_checker = filterd::SpamChecker::make(config);
+  if (!spam_checker) {
+    spdlog::critical("spam checks: {}", spam_checker.error());
+    return 1;
+  }
+  filterd::SpamChecker& spam = **spam_checker;
 
   asio::io_context io(1);
   asio::thread_pool workers(config.workers);

@@ -258,8 +258,8 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
     policies[i] = policy::resolve_recipient(bank, env.recipients[i].address);
     wants_spam_check |= !policies[i].bypass_spam_checks;
   }
-  std::shared_ptr<const spam::RuleEngine> spam_engine =
-      spam_ && wants_spam_check ? spam_->engine() : nullptr;
+  const bool spam_check = spam_ && spam_->enabled() && wants_spam_check;
+  std::string spam_error;
 
   // CPU work leaves the I/O thread; the coroutine resumes here afterwards.
   auto scan = [&](std::string_view bytes, bool check_spam_too) {
@@ -268,9 +268,13 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
         [&, bytes, check_spam_too]() -> asio::awaitable<ContentScan> {
           ContentScan c =
               scan_content(bytes, scanner_, decoders_, config_.decode_limits, bank, env.smtputf8);
-          if (check_spam_too && spam_engine) {
+          if (check_spam_too && spam_check) {
             const auto t = Clock::now();
-            c.findings.spam = check_spam(*spam_engine, bytes, env.sender, config_.spam.max_size);
+            if (auto r = spam_->check(bytes, env.sender)) {
+              c.findings.spam = std::move(*r);
+            } else {
+              spam_error = std::move(r.error());
+            }
             c.spam_ms = ms_since(t);
           }
           co_return c;
@@ -281,6 +285,10 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
   trace.decode_ms = content.decode_ms;
   trace.scan_ms = content.scan_ms;
   trace.spam_ms = content.spam_ms;
+  if (!spam_error.empty()) {
+    spdlog::warn("({}) spam check failed, going on without a score: {}", trace.mail_id, spam_error);
+    trace.notes.push_back("spam check failed");
+  }
   policy::Findings findings = std::move(content.findings);
   if (findings.scan_failed) {
     spdlog::warn("({}) virus scan failed: {}", trace.mail_id, findings.scan_error);

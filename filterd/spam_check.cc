@@ -75,7 +75,6 @@ spam::EngineOptions spam_engine_options(const Config& config) {
 }
 
 std::shared_ptr<const spam::RuleEngine> load_spam_engine(const Config& config) {
-  if (!config.spam.enabled) return nullptr;
   const spam::EngineOptions options = spam_engine_options(config);
   std::string dirs;
   for (const auto& d : options.rule_dirs) dirs += (dirs.empty() ? "" : " ") + d;
@@ -89,14 +88,61 @@ std::shared_ptr<const spam::RuleEngine> load_spam_engine(const Config& config) {
   return engine;
 }
 
+std::expected<std::unique_ptr<SpamChecker>, std::string> SpamChecker::make(const Config& config) {
+  std::unique_ptr<SpamChecker> checker(new SpamChecker(config));
+  if (!config.spam.enabled) return checker;
+  if (config.spam.backend == "spamd") {
+    auto client = scanners::SpamdClient::make(config.spam.spamd_socket, config.spam.spamd_timeout);
+    if (!client) return std::unexpected(client.error().message);
+    checker->spamd_ = std::move(*client);
+    spdlog::info("spam checks: {}", checker->spamd_->describe());
+    return checker;
+  }
+  checker->engine_ = load_spam_engine(config);
+  return checker;
+}
+
+std::string SpamChecker::describe() const {
+  if (spamd_) return spamd_->describe();
+  return engine_ ? "built-in rules" : "off";
+}
+
+void SpamChecker::reload() {
+  if (!engine_) return;  // spamd reloads its own rules
+  auto fresh = load_spam_engine(config_);
+  std::lock_guard lock(mutex_);
+  engine_ = std::move(fresh);
+}
+
+namespace {
+
+std::string_view truncated(std::string_view message, uint64_t max_size) {
+  if (message.size() <= max_size) return message;
+  size_t cut = message.rfind('\n', max_size);
+  return message.substr(0, cut == std::string_view::npos ? max_size : cut + 1);
+}
+
+}  // namespace
+
+std::expected<policy::SpamResult, std::string> SpamChecker::check(std::string_view message,
+                                                                  std::string_view sender) const {
+  if (auto e = engine()) return check_spam(*e, message, sender, config_.spam.max_size);
+  if (!spamd_) return std::unexpected("spam checks are off");
+  std::string with_sender = "Return-Path: <" + std::string(sender) + ">\r\n";
+  with_sender += truncated(message, config_.spam.max_size);
+  auto r = spamd_->check(with_sender);
+  if (!r) return std::unexpected(r.error().message);
+  policy::SpamResult out;
+  out.score = r->score;
+  out.tests = std::move(r->symbols);
+  std::ranges::sort(out.tests);
+  return out;
+}
+
 policy::SpamResult check_spam(const spam::RuleEngine& engine, std::string_view message,
                               std::string_view sender, uint64_t max_size) {
-  if (message.size() > max_size) {
-    size_t cut = message.rfind('\n', max_size);
-    message = message.substr(0, cut == std::string_view::npos ? max_size : cut + 1);
-  }
   spam::CheckInput in;
-  in.message = message;
+  in.message = truncated(message, max_size);
   in.envelope_from = std::string(sender);
   const spam::CheckResult r = engine.check(in);
   policy::SpamResult out;

@@ -153,7 +153,11 @@ int scan(int argc, char** argv) {
   }
   const auto registry = filterd::decoders::builtin_decoders();
   std::filesystem::create_directories(config->decode_limits.temp_dir);
-  const auto spam = filterd::load_spam_engine(*config);
+  auto spam = filterd::SpamChecker::make(*config);
+  if (!spam) {
+    std::cerr << "filterctl: spam checks: " << spam.error() << "\n";
+    return 2;
+  }
   int status = 0;
   for (const auto& f : files) {
     const std::string label = f == "-" ? "stdin" : f;
@@ -165,7 +169,13 @@ int scan(int argc, char** argv) {
     }
     filterd::ContentScan scan =
         filterd::scan_content(*data, **scanner, registry, config->decode_limits, config->policy);
-    if (spam) scan.findings.spam = filterd::check_spam(*spam, *data, "", config->spam.max_size);
+    if ((*spam)->enabled()) {
+      if (auto r = (*spam)->check(*data, "")) {
+        scan.findings.spam = std::move(*r);
+      } else {
+        std::cerr << "filterctl: " << label << ": spam check failed: " << r.error() << "\n";
+      }
+    }
     const filterd::policy::Findings& fi = scan.findings;
     const filterd::policy::Decision d = filterd::policy::decide(
         fi, config->policy.recipient, config->policy.scanner_failure_destiny);
@@ -225,8 +235,8 @@ int spam_rules(int argc, char** argv) {
     std::cerr << "filterctl: " << config.error() << "\n";
     return 2;
   }
-  if (!config->spam.enabled) {
-    std::cout << "spam checks are off (spam_checks = no)\n";
+  if (!config->spam.enabled || config->spam.backend != "builtin") {
+    std::cout << "the built-in spam rules are off (spam_checks = no or spam_backend = spamd)\n";
     return 0;
   }
   auto engine = filterd::spam::RuleEngine::load(filterd::spam_engine_options(*config));

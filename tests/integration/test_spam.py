@@ -12,7 +12,10 @@ filterd loads; compiled rules are cached in FILTERD_SPAM_CACHE).
 
 import email
 import email.policy
+import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -45,6 +48,36 @@ def mail(subject: str, body: str) -> bytes:
     msg["Message-ID"] = make_msgid(domain=DOMAIN)
     msg.set_content(body)
     return msg.as_bytes()
+
+
+def start_spamd(test: h.IntegrationTestCase, with_stop: bool = False):
+    """Debian's spamd on a free loopback port, local tests only, private
+    HOME and site config; stopped at cleanup. Returns the port."""
+    ws = test.ws
+    site = ws.sub("spamd-site")
+    for f in Path("/etc/spamassassin").glob("*"):
+        if f.is_file():
+            shutil.copy(f, site / f.name)
+    port = free_port()
+    env = dict(os.environ, HOME=str(ws.sub("spamd-home")), TZ="UTC")
+    proc = h.ManagedProcess(
+        "spamd", ["spamd", "--local", "--nouser-config", f"--siteconfigpath={site}",
+                  f"--helper-home-dir={ws.sub('spamd-home')}", "--listen", f"127.0.0.1:{port}",
+                  "--allowed-ips=127.0.0.1", "--max-children=2", "--syslog=stderr",
+                  "--pidfile", str(ws.path / "spamd.pid")],
+        ws.path / "spamd.log", env=env)
+    test.addCleanup(proc.stop)
+    ws.add_log("spamd", ws.path / "spamd.log")
+
+    def pong():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+                c.sendall(b"PING SPAMC/1.5\r\n\r\n")
+                return b"PONG" in c.recv(100)
+        except OSError:
+            return False
+    h.wait_for(pong, "spamd answering PING", 120)
+    return (port, proc.stop) if with_stop else port
 
 
 class SpamTest(h.IntegrationTestCase):
@@ -129,6 +162,37 @@ class SpamTest(h.IntegrationTestCase):
         self.assertIn("Hits: -", self.summary(fd))
         self.assertNotIn("spam rules: ", fd.stderr())
 
+    def test_spamd_backend_scores_and_blocks_like_the_builtin_rules(self):
+        if not shutil.which("spamd"):
+            raise AssertionError("spamd is missing: apt-get install spamassassin")
+        port = start_spamd(self)
+        pf, fd = self.chain(extra={"spam_backend": "spamd",
+                                   "spamd_socket": f"inet:127.0.0.1:{port}",
+                                   "final_spam_destiny": "D_DISCARD",
+                                   "spam_tag_level": "-999"})
+        pf.send(ALICE, [BOB], mail("buy now", GTUBE + "\n"))
+        line = self.summary(fd)
+        self.assertIn("Blocked SPAM", line)
+        self.assertRegex(line, r"Hits: \d{3,4}\.\d{3}")
+        raw = h.corpus_message(HAM)
+        pf.send(ALICE, [BOB], raw)
+        got = email.message_from_bytes(pf.wait_delivered("bob", 1)[0],
+                                       policy=email.policy.compat32)
+        self.assertTrue(got["X-Spam-Status"].startswith("No, score="), got["X-Spam-Status"])
+        self.assertIn("MAILING_LIST_MULTI", got["X-Spam-Status"])
+        self.assertIn("spam checks: spamd at inet:127.0.0.1:", fd.stderr())
+
+    def test_spamd_going_down_leaves_mail_unscored_never_lost(self):
+        port, stop_spamd = start_spamd(self, with_stop=True)
+        pf, fd = self.chain(extra={"spam_backend": "spamd",
+                                   "spamd_socket": f"inet:127.0.0.1:{port}",
+                                   "final_spam_destiny": "D_DISCARD"})
+        stop_spamd()
+        pf.send(ALICE, [BOB], mail("buy now", GTUBE + "\n"))
+        self.assertEqual(len(pf.wait_delivered("bob", 1)), 1)
+        line = self.summary(fd)
+        self.assertIn("Hits: -", line)
+        self.assertIn("spam check failed", line)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
