@@ -4,13 +4,13 @@
 // least 97% of the messages, or the rule is listed with its reason in
 // tests/spam_oracle/differences.tsv — and a listed rule that now agrees must
 // leave the list, so it stays the honest list of what is left.
+#include "tests/unit/spam_oracle.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-
-#include "tests/unit/spam_oracle.h"
 
 namespace filterd::spam {
 namespace {
@@ -39,15 +39,15 @@ std::map<std::string, std::string> known_differences() {
   return out;
 }
 
-struct Run {
+struct OracleRun {
   std::shared_ptr<const RuleEngine> engine;
   std::vector<testing::OracleEntry> oracle;
   std::vector<CheckResult> results;
 };
 
-const Run& run() {
-  static const Run r = [] {
-    Run out;
+const OracleRun& run() {
+  static const OracleRun r = [] {
+    OracleRun out;
     out.engine = RuleEngine::load(testing::oracle_engine_options(FILTERD_SOURCE_DIR, cache_dir()));
     out.oracle = testing::read_oracle(FILTERD_SOURCE_DIR "/tests/spam_oracle/hits.tsv");
     for (const auto& sa : out.oracle) {
@@ -63,14 +63,14 @@ const Run& run() {
 }
 
 TEST(SpamOracle, TheStockRulesLoad) {
-  const Run& r = run();
+  const OracleRun& r = run();
   std::cout << r.engine->summary() << "\n";
   EXPECT_GT(r.engine->stats().active, 2000u);
   ASSERT_EQ(r.oracle.size(), 953u) << "tests/spam_oracle/hits.tsv";
 }
 
 TEST(SpamOracle, EveryRunningRuleAgreesWithSpamAssassinOrIsAKnownDifference) {
-  const Run& r = run();
+  const OracleRun& r = run();
   testing::AgreementTable table(*r.engine);
   for (size_t i = 0; i < r.oracle.size(); ++i) table.add(r.oracle[i], r.results[i]);
   auto known = known_differences();
@@ -97,7 +97,7 @@ TEST(SpamOracle, EveryRunningRuleAgreesWithSpamAssassinOrIsAKnownDifference) {
 // Not an agreement target (rules that do not run yet lower filterd's
 // detection): the figures, next to SpamAssassin's, and sanity bounds.
 TEST(SpamOracle, VerdictQualityOnTheLabelledCorpus) {
-  const Run& r = run();
+  const OracleRun& r = run();
   size_t ham = 0, spam = 0, fp = 0, detected = 0, sa_fp = 0, sa_detected = 0;
   for (size_t i = 0; i < r.oracle.size(); ++i) {
     const auto& sa = r.oracle[i];
