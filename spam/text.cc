@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -213,6 +214,7 @@ std::map<std::string, int> words(const std::string& t) {
 }
 
 bool descends(const decoders::MimeTree& tree, size_t idx, size_t ancestor) {
+  if (idx >= tree.entities.size()) return false;  // a part of an enclosed message
   for (int p = tree.entities[idx].parent, hops = 0; p >= 0 && hops < 1000;
        p = tree.entities[static_cast<size_t>(p)].parent, ++hops)
     if (static_cast<size_t>(p) == ancestor) return true;
@@ -314,55 +316,75 @@ MessageText build_message_text(std::string_view raw, const TextOptions& options)
   };
   std::vector<std::string> html_uris;
   std::vector<Rendered> rendered;  // each text/plain and text/html leaf
-  for (size_t idx = 0; idx < tree.entities.size(); ++idx) {
-    const auto& e = tree.entities[idx];
-    if (idx > 0)
-      mt.part_headers.push_back(detail::parse_text_headers(raw.substr(e.begin, e.end - e.begin)));
-    if (!e.children.empty() || e.multipart) continue;  // leaves only
-    std::string type = e.content_type;
-    const auto name_it = e.type_field.params.find("name");
-    std::string fname = name_it != e.type_field.params.end() ? name_it->second : "";
-    if (fname.empty() && !e.filenames.empty()) fname = e.filenames.front();
-    std::string lname = fname;
-    for (char& c : lname) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lname.ends_with(".html") || lname.ends_with(".htm") || lname.ends_with(".shtml") ||
-        lname.ends_with(".shtm"))
-      type = "text/html";  // effective_type
-    const bool textish = type.starts_with("text") || type.starts_with("message");
-    if (!textish || e.content_type == "text/calendar") {
-      separate();
-      continue;
-    }
-    const std::string decoded =
-        decode_part(raw.substr(e.body_begin, e.end - e.body_begin), e.transfer_encoding);
-    std::string rawpart = decoded;
-    truncate_part(rawpart, lim.rawbody_part_scan_size, true);
-    split_paragraphs(rawpart, mt.rawbody);
+  // Message.pm's leaves in find_parts order; a message/rfc822 part is
+  // parsed as a message of its own (Message::parse_body subparse, 20 deep).
+  std::function<void(const decoders::MimeTree&, std::string_view, int)> walk;
+  walk = [&](const decoders::MimeTree& tr, std::string_view src, int depth) {
+    for (size_t idx = 0; idx < tr.entities.size(); ++idx) {
+      const auto& e = tr.entities[idx];
+      if (idx > 0 || depth > 0)
+        mt.part_headers.push_back(detail::parse_text_headers(src.substr(e.begin, e.end - e.begin)));
+      if (!e.children.empty() || e.multipart) continue;  // leaves only
+      std::string type = e.content_type;
+      // A multipart whose boundary never occurs is one text/plain part.
+      if (type.starts_with("multipart/")) type = "text/plain";
+      if ((type == "message/rfc822" || type == "message/global") && depth < 20) {
+        const std::string inner = cut_blank_runs(
+            decode_part(src.substr(e.body_begin, e.end - e.body_begin), e.transfer_encoding));
+        if (!inner.empty()) {
+          const decoders::MimeTree sub = decoders::parse_mime(inner, ml);
+          if (!sub.entities.empty()) {
+            walk(sub, inner, depth + 1);
+            continue;
+          }
+        }
+      }
+      const size_t key = depth == 0 ? idx : static_cast<size_t>(-1);
+      const auto name_it = e.type_field.params.find("name");
+      std::string fname = name_it != e.type_field.params.end() ? name_it->second : "";
+      if (fname.empty() && !e.filenames.empty()) fname = e.filenames.front();
+      std::string lname = fname;
+      for (char& c : lname) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lname.ends_with(".html") || lname.ends_with(".htm") || lname.ends_with(".shtml") ||
+          lname.ends_with(".shtm"))
+        type = "text/html";  // effective_type
+      const bool textish = type.starts_with("text") || type.starts_with("message");
+      if (!textish || e.content_type == "text/calendar") {
+        separate();
+        continue;
+      }
+      const std::string decoded =
+          decode_part(src.substr(e.body_begin, e.end - e.body_begin), e.transfer_encoding);
+      std::string rawpart = decoded;
+      truncate_part(rawpart, lim.rawbody_part_scan_size, true);
+      split_paragraphs(rawpart, mt.rawbody);
 
-    separate();  // a blank line between parts
-    if (type != "text/plain" && type != "text/html") continue;
-    const auto cs = e.type_field.params.find("charset");
-    detail::PerlText part = detail::normalize_charset(
-        decoded, cs != e.type_field.params.end() ? cs->second : "us-ascii");
-    if (type == "text/html" && !part.text.empty()) {
-      // HTML::Parser reads a byte string as Latin-1; entities above U+00FF
-      // make the result a character string.
-      auto r = detail::render_html(part.chars ? part.text : detail::latin1_to_utf8(part.text));
-      for (auto& u : r.uris) html_uris.push_back(std::move(u));
-      const bool img = r.facts.inside.count("img") > 0;
-      mt.html.push_back(std::move(r.facts));
-      rendered.push_back({idx, true, img, r.text});
-      std::optional<std::string> bytes;
-      if (!part.chars) bytes = detail::utf8_to_latin1(r.text);
-      part = bytes ? detail::PerlText{std::move(*bytes), false}
-                   : detail::PerlText{std::move(r.text), true};
+      separate();  // a blank line between parts
+      if (type != "text/plain" && type != "text/html") continue;
+      const auto cs = e.type_field.params.find("charset");
+      detail::PerlText part = detail::normalize_charset(
+          decoded, cs != e.type_field.params.end() ? cs->second : "us-ascii");
+      if (type == "text/html" && !part.text.empty()) {
+        // HTML::Parser reads a byte string as Latin-1; entities above U+00FF
+        // make the result a character string.
+        auto r = detail::render_html(part.chars ? part.text : detail::latin1_to_utf8(part.text));
+        for (auto& u : r.uris) html_uris.push_back(std::move(u));
+        const bool img = r.facts.inside.count("img") > 0;
+        mt.html.push_back(std::move(r.facts));
+        rendered.push_back({key, true, img, r.text});
+        std::optional<std::string> bytes;
+        if (!part.chars) bytes = detail::utf8_to_latin1(r.text);
+        part = bytes ? detail::PerlText{std::move(*bytes), false}
+                     : detail::PerlText{std::move(r.text), true};
+      }
+      if (type == "text/plain") rendered.push_back({key, false, false, part.text});
+      truncate_part(part.text, lim.body_part_scan_size, false);
+      any_chars |= part.chars;
+      nonempty |= !part.text.empty();
+      pieces.push_back(std::move(part));
     }
-    if (type == "text/plain") rendered.push_back({idx, false, false, part.text});
-    truncate_part(part.text, lim.body_part_scan_size, false);
-    any_chars |= part.chars;
-    nonempty |= !part.text.empty();
-    pieces.push_back(std::move(part));
-  }
+  };
+  walk(tree, raw, 0);
   mt.render = render_facts(tree, rendered);
   std::string text;
   for (const auto& p : pieces)
