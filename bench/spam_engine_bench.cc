@@ -46,12 +46,14 @@ int main(int argc, char** argv) {
   std::string only_rule;
   size_t worst = 40;
   int repeat = 1;
+  double below = 0.97;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--corpus")) corpus = argv[i + 1];
     if (!strcmp(argv[i], "--cache")) cache = argv[i + 1];
     if (!strcmp(argv[i], "--worst")) worst = std::stoul(argv[i + 1]);
     if (!strcmp(argv[i], "--repeat")) repeat = std::stoi(argv[i + 1]);
     if (!strcmp(argv[i], "--rule")) only_rule = argv[i + 1];
+    if (!strcmp(argv[i], "--below")) below = std::stod(argv[i + 1]);
   }
   auto t0 = Clock::now();
   auto engine = RuleEngine::load(testing::oracle_engine_options(FILTERD_SOURCE_DIR, cache));
@@ -92,9 +94,9 @@ int main(int argc, char** argv) {
             << "SpamAssassin: " << theirs.text() << "\n"
             << "same spam/ham verdict as SpamAssassin: " << same_verdict << "/" << oracle.size()
             << "\n";
-  auto bad = table.below(0.97);
-  std::cout << table.rules() << " rules compared; " << bad.size()
-            << " agree on fewer than 97% of messages:\n";
+  auto bad = table.below(below);
+  std::cout << table.rules() << " rules compared; " << bad.size() << " agree on fewer than "
+            << below * 100 << "% of messages:\n";
   for (size_t i = 0; i < bad.size() && i < worst; ++i) {
     std::cout << "  " << std::setprecision(3) << bad[i].agreement() << " " << bad[i].rule
               << " only_sa=" << bad[i].only_sa << " only_filterd=" << bad[i].only_us;

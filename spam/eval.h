@@ -17,12 +17,14 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
 
+#include "spam/mime_facts.h"
 #include "spam/received.h"
 #include "spam/rules.h"
 #include "spam/text.h"
@@ -42,12 +44,32 @@ struct EvalConfig {
 EvalConfig make_eval_config(const RuleSet& rules);
 
 struct EvalContext {
+  EvalContext(const MessageText& text_, std::string_view message_, const RuleSet& rules_,
+              std::chrono::system_clock::time_point now_, const Relays& relays_,
+              const EvalConfig& config_)
+      : text(text_),
+        message(message_),
+        rules(rules_),
+        now(now_),
+        relays(relays_),
+        config(config_) {}
+
   const MessageText& text;
   std::string_view message;  // the raw message (as `full` rules see it)
   const RuleSet& rules;      // settings from the rule files
   std::chrono::system_clock::time_point now;
   const Relays& relays;  // the Received path, split by trust (received.h)
   const EvalConfig& config;
+
+  // SpamAssassin's MIME facts (mime_facts.h), computed on first use. A
+  // context belongs to one message and one thread.
+  const MimeFacts& mime() const {
+    if (!mime_) mime_ = compute_mime_facts(message);
+    return *mime_;
+  }
+
+ private:
+  mutable std::optional<MimeFacts> mime_;
 };
 
 // `args` are the call's arguments as Parser.pm unpacks them (quotes removed).

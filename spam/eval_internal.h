@@ -41,6 +41,36 @@ double gated_through_received_hdr_remover(const EvalContext& c, Args args);
 // eval_body.cc (Plugin::BodyEval)
 double check_body_length(const EvalContext& c, Args args);
 
+// eval_mime.cc (Plugin::MIMEEval)
+double check_abundant_unicode_ratio(const EvalContext& c, Args args);
+double check_base64_length(const EvalContext& c, Args args);
+double check_for_ascii_text_illegal(const EvalContext& c, Args args);
+double check_for_faraway_charset(const EvalContext& c, Args args);
+double check_for_mime(const EvalContext& c, Args args);
+double check_for_mime_html(const EvalContext& c, Args args);
+double check_for_mime_html_only(const EvalContext& c, Args args);
+double check_for_uppercase(const EvalContext& c, Args args);
+double check_ma_non_text(const EvalContext& c, Args args);
+double check_mime_multipart_ratio(const EvalContext& c, Args args);
+double check_msg_parse_flags(const EvalContext& c, Args args);
+double check_qp_ratio(const EvalContext& c, Args args);
+
+// eval_html.cc (Plugin::HTMLEval, and BodyEval's tests of rendered parts)
+double html_eval(const EvalContext& c, Args args);
+double html_image_only(const EvalContext& c, Args args);
+double html_image_ratio(const EvalContext& c, Args args);
+double html_range(const EvalContext& c, Args args);
+double html_tag_balance(const EvalContext& c, Args args);
+double html_tag_exists(const EvalContext& c, Args args);
+double html_test(const EvalContext& c, Args args);
+double html_text_match(const EvalContext& c, Args args);
+double html_title_subject_ratio(const EvalContext& c, Args args);
+double multipart_alternative_difference(const EvalContext& c, Args args);
+double multipart_alternative_difference_count(const EvalContext& c, Args args);
+double check_stock_info(const EvalContext& c, Args args);
+double check_blank_line_ratio(const EvalContext& c, Args args);
+double tvd_vertical_words(const EvalContext& c, Args args);
+
 // eval_freemail.cc (Plugin::FreeMail)
 double check_freemail_from(const EvalContext& c, Args args);
 double check_freemail_header(const EvalContext& c, Args args);

@@ -207,8 +207,8 @@ HsDatabase build_database(PatternSet::Impl& impl, const std::vector<uint32_t>& m
       if (!on_hyperscan(impl.reports[i])) continue;
       Modifiers m = modifiers(impl.entries[i].spec.flags);
       exprs.push_back(hs_expression(impl.entries[i].spec, m));
-      flags.push_back(m.hs |
-                      (impl.reports[i].engine == Engine::kPcre2Prefiltered ? HS_FLAG_PREFILTER : 0));
+      flags.push_back(
+          m.hs | (impl.reports[i].engine == Engine::kPcre2Prefiltered ? HS_FLAG_PREFILTER : 0));
       ids.push_back(i);
     }
     if (exprs.empty()) return nullptr;

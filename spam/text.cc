@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "decoders/header_block.h"
@@ -184,6 +186,106 @@ std::string cut_blank_runs(std::string_view msg) {
   return out;
 }
 
+// A rendered text part (Node::rendered), for BodyEval.
+struct Rendered {
+  size_t entity;
+  bool html;
+  bool html_img;  // the HTML had an <img>
+  std::string text;
+};
+
+// Words of a rendered text as split(/\s+/) and grep(/\w/) find them.
+std::map<std::string, int> words(const std::string& t) {
+  std::map<std::string, int> out;
+  size_t i = 0;
+  while (i < t.size()) {
+    size_t n;
+    while (i < t.size() && (n = detail::unicode_space_at(t, i))) i += n;
+    size_t b = i;
+    while (i < t.size() && !detail::unicode_space_at(t, i)) ++i;
+    if (i > b &&
+        std::any_of(t.begin() + static_cast<long>(b), t.begin() + static_cast<long>(i), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                 (static_cast<unsigned char>(c) & 0x80);
+        }))
+      ++out[t.substr(b, i - b)];
+  }
+  return out;
+}
+
+bool descends(const decoders::MimeTree& tree, size_t idx, size_t ancestor) {
+  if (idx >= tree.entities.size()) return false;  // a part of an enclosed message
+  for (int p = tree.entities[idx].parent, hops = 0; p >= 0 && hops < 1000;
+       p = tree.entities[static_cast<size_t>(p)].parent, ++hops)
+    if (static_cast<size_t>(p) == ancestor) return true;
+  return false;
+}
+
+// BodyEval _check_stock_info's labels in a text: each line
+// /^\s*([^:\s][^:\n]{2,29})\s*:\s*\S/, the label lower-cased, letters only.
+std::vector<std::string> stock_labels(const std::string& t) {
+  std::vector<std::string> out;
+  for (size_t b = 0; b < t.size() && out.size() < 10000;) {
+    size_t e = t.find('\n', b);
+    if (e == std::string::npos) e = t.size();
+    std::string_view line(t.data() + b, e - b);
+    b = e + 1;
+    size_t i = 0;
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    const size_t colon = line.find(':', i);
+    if (colon == std::string_view::npos || colon == i) continue;
+    std::string_view label = line.substr(i, colon - i);
+    while (!label.empty() && std::isspace(static_cast<unsigned char>(label.back())))
+      label.remove_suffix(1);
+    if (label.size() < 3 || label.size() > 30) continue;
+    size_t v = colon + 1;
+    while (v < line.size() && std::isspace(static_cast<unsigned char>(line[v]))) ++v;
+    if (v >= line.size()) continue;
+    std::string key;
+    for (char c : label)
+      if (std::isalpha(static_cast<unsigned char>(c)))
+        key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.push_back(std::move(key));
+  }
+  return out;
+}
+
+RenderFacts render_facts(const decoders::MimeTree& tree, const std::vector<Rendered>& parts) {
+  RenderFacts f;
+  for (const auto& r : parts)
+    if (!r.html) {
+      f.stock_labels = stock_labels(r.text);
+      break;
+    }
+  // Node::content_summary is (multipart/alternative, text/html, text/calendar)
+  const auto& top = tree.entities.front();
+  if (top.content_type == "multipart/alternative" && top.children.size() == 2 &&
+      tree.entities[static_cast<size_t>(top.children[0])].content_type == "text/html" &&
+      tree.entities[static_cast<size_t>(top.children[1])].content_type == "text/calendar")
+    return f;
+  for (size_t a = 0; a < tree.entities.size(); ++a) {
+    if (tree.entities[a].content_type != "multipart/alternative") continue;
+    std::map<std::string, int> html, text;
+    for (const auto& r : parts) {
+      if (!descends(tree, r.entity, a)) continue;
+      auto w = words(r.text);
+      auto& into = r.html ? html : text;
+      for (auto& [k, v] : w) into[k] += v;
+      if (r.html && html.empty() && r.html_img) html["\n"] = 1;
+    }
+    const double orig = static_cast<double>(html.size());
+    if (orig == 0) continue;
+    f.madiff_html = orig;
+    f.madiff_text = static_cast<double>(text.size());
+    for (const auto& [k, v] : text) {
+      auto it = html.find(k);
+      if (it != html.end() && it->second - v < 1) html.erase(it);
+    }
+    f.madiff = std::max(f.madiff, static_cast<double>(html.size()) / orig * 100);
+  }
+  return f;
+}
+
 }  // namespace
 
 MessageText build_message_text(std::string_view raw, const TextOptions& options) {
@@ -213,51 +315,77 @@ MessageText build_message_text(std::string_view raw, const TextOptions& options)
     if (nonempty) pieces.push_back({"\n", false});
   };
   std::vector<std::string> html_uris;
-  for (size_t idx = 0; idx < tree.entities.size(); ++idx) {
-    const auto& e = tree.entities[idx];
-    if (idx > 0)
-      mt.part_headers.push_back(detail::parse_text_headers(raw.substr(e.begin, e.end - e.begin)));
-    if (!e.children.empty() || e.multipart) continue;  // leaves only
-    std::string type = e.content_type;
-    const auto name_it = e.type_field.params.find("name");
-    std::string fname = name_it != e.type_field.params.end() ? name_it->second : "";
-    if (fname.empty() && !e.filenames.empty()) fname = e.filenames.front();
-    std::string lname = fname;
-    for (char& c : lname) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lname.ends_with(".html") || lname.ends_with(".htm") || lname.ends_with(".shtml") ||
-        lname.ends_with(".shtm"))
-      type = "text/html";  // effective_type
-    const bool textish = type.starts_with("text") || type.starts_with("message");
-    if (!textish || e.content_type == "text/calendar") {
-      separate();
-      continue;
-    }
-    const std::string decoded =
-        decode_part(raw.substr(e.body_begin, e.end - e.body_begin), e.transfer_encoding);
-    std::string rawpart = decoded;
-    truncate_part(rawpart, lim.rawbody_part_scan_size, true);
-    split_paragraphs(rawpart, mt.rawbody);
+  std::vector<Rendered> rendered;  // each text/plain and text/html leaf
+  // Message.pm's leaves in find_parts order; a message/rfc822 part is
+  // parsed as a message of its own (Message::parse_body subparse, 20 deep).
+  std::function<void(const decoders::MimeTree&, std::string_view, int)> walk;
+  walk = [&](const decoders::MimeTree& tr, std::string_view src, int depth) {
+    for (size_t idx = 0; idx < tr.entities.size(); ++idx) {
+      const auto& e = tr.entities[idx];
+      if (idx > 0 || depth > 0)
+        mt.part_headers.push_back(detail::parse_text_headers(src.substr(e.begin, e.end - e.begin)));
+      if (!e.children.empty() || e.multipart) continue;  // leaves only
+      std::string type = e.content_type;
+      // A multipart whose boundary never occurs is one text/plain part.
+      if (type.starts_with("multipart/")) type = "text/plain";
+      if ((type == "message/rfc822" || type == "message/global") && depth < 20) {
+        const std::string inner = cut_blank_runs(
+            decode_part(src.substr(e.body_begin, e.end - e.body_begin), e.transfer_encoding));
+        if (!inner.empty()) {
+          const decoders::MimeTree sub = decoders::parse_mime(inner, ml);
+          if (!sub.entities.empty()) {
+            walk(sub, inner, depth + 1);
+            continue;
+          }
+        }
+      }
+      const size_t key = depth == 0 ? idx : static_cast<size_t>(-1);
+      const auto name_it = e.type_field.params.find("name");
+      std::string fname = name_it != e.type_field.params.end() ? name_it->second : "";
+      if (fname.empty() && !e.filenames.empty()) fname = e.filenames.front();
+      std::string lname = fname;
+      for (char& c : lname) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lname.ends_with(".html") || lname.ends_with(".htm") || lname.ends_with(".shtml") ||
+          lname.ends_with(".shtm"))
+        type = "text/html";  // effective_type
+      const bool textish = type.starts_with("text") || type.starts_with("message");
+      if (!textish || e.content_type == "text/calendar") {
+        separate();
+        continue;
+      }
+      const std::string decoded =
+          decode_part(src.substr(e.body_begin, e.end - e.body_begin), e.transfer_encoding);
+      std::string rawpart = decoded;
+      truncate_part(rawpart, lim.rawbody_part_scan_size, true);
+      split_paragraphs(rawpart, mt.rawbody);
 
-    separate();  // a blank line between parts
-    if (type != "text/plain" && type != "text/html") continue;
-    const auto cs = e.type_field.params.find("charset");
-    detail::PerlText part = detail::normalize_charset(
-        decoded, cs != e.type_field.params.end() ? cs->second : "us-ascii");
-    if (type == "text/html" && !part.text.empty()) {
-      // HTML::Parser reads a byte string as Latin-1; entities above U+00FF
-      // make the result a character string.
-      auto r = detail::render_html(part.chars ? part.text : detail::latin1_to_utf8(part.text));
-      for (auto& u : r.uris) html_uris.push_back(std::move(u));
-      std::optional<std::string> bytes;
-      if (!part.chars) bytes = detail::utf8_to_latin1(r.text);
-      part = bytes ? detail::PerlText{std::move(*bytes), false}
-                   : detail::PerlText{std::move(r.text), true};
+      separate();  // a blank line between parts
+      if (type != "text/plain" && type != "text/html") continue;
+      const auto cs = e.type_field.params.find("charset");
+      detail::PerlText part = detail::normalize_charset(
+          decoded, cs != e.type_field.params.end() ? cs->second : "us-ascii");
+      if (type == "text/html" && !part.text.empty()) {
+        // HTML::Parser reads a byte string as Latin-1; entities above U+00FF
+        // make the result a character string.
+        auto r = detail::render_html(part.chars ? part.text : detail::latin1_to_utf8(part.text));
+        for (auto& u : r.uris) html_uris.push_back(std::move(u));
+        const bool img = r.facts.inside.count("img") > 0;
+        mt.html.push_back(std::move(r.facts));
+        rendered.push_back({key, true, img, r.text});
+        std::optional<std::string> bytes;
+        if (!part.chars) bytes = detail::utf8_to_latin1(r.text);
+        part = bytes ? detail::PerlText{std::move(*bytes), false}
+                     : detail::PerlText{std::move(r.text), true};
+      }
+      if (type == "text/plain") rendered.push_back({key, false, false, part.text});
+      truncate_part(part.text, lim.body_part_scan_size, false);
+      any_chars |= part.chars;
+      nonempty |= !part.text.empty();
+      pieces.push_back(std::move(part));
     }
-    truncate_part(part.text, lim.body_part_scan_size, false);
-    any_chars |= part.chars;
-    nonempty |= !part.text.empty();
-    pieces.push_back(std::move(part));
-  }
+  };
+  walk(tree, raw, 0);
+  mt.render = render_facts(tree, rendered);
   std::string text;
   for (const auto& p : pieces)
     text += any_chars && !p.chars ? detail::latin1_to_utf8(p.text) : p.text;

@@ -15,6 +15,7 @@
 // input makes the build fail; what was cut is recorded in `truncated`.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,40 @@ struct TextHeader {
   std::string decoded;  // unfolded, trimmed, RFC 2047 words decoded to UTF-8
 };
 
+// What Mail::SpamAssassin::HTML records about one text/html part besides
+// its text (HTMLEval's html_test, html_range, html_tag_exists ... read it).
+struct HtmlFacts {
+  std::map<std::string, int> inside;  // tag -> open count (present once seen)
+  double length = 0;                  // characters of the HTML given to the parser
+  double html_length = 0;             // characters of the rendered text
+  double non_space_len = 0;           // ... that are not whitespace
+  double image_area = 0;              // sum of <img width height> areas
+  double max_size = 3, min_size = 3;  // font sizes seen
+  // Ratios over all tags, when HTML.pm defines them.
+  std::optional<double> closed_extra_ratio, bad_tag_ratio, non_element_ratio, obfuscation_ratio;
+  std::vector<std::string> comment, title, anchor, script;
+  bool font_low_contrast = false, font_invalid_color = false, font_face_bad = false,
+       form_action_mailto = false, embeds = false;
+  std::optional<std::string> charsets;  // <meta http-equiv=Content-Type> charsets
+
+  // $html->{name} as a number (html_range, html_eval), nullopt if undefined.
+  std::optional<double> number(std::string_view name) const;
+  // $html->{name} is true (html_test).
+  bool test(std::string_view name) const;
+  // $html->{name} as a list of strings (html_text_match), nullptr if none.
+  const std::vector<std::string>* strings(std::string_view name) const;
+};
+
+// Facts from the rendered parts that BodyEval reads.
+struct RenderFacts {
+  // _multipart_alternative_difference
+  double madiff = 0;
+  double madiff_html = 0, madiff_text = 0;
+  // _check_stock_info: the "Label:" keys of the first text/plain part
+  // (letters only, lower case), matched by the eval.
+  std::vector<std::string> stock_labels;
+};
+
 class MessageText {
  public:
   std::string subject;               // decoded Subject, "" if none
@@ -67,6 +102,9 @@ class MessageText {
   // rules look at these; the top-level header is in `headers`).
   std::vector<std::vector<TextHeader>> part_headers;
   std::string truncated;  // what a limit cut, "" if nothing
+  // Message metadata html_all: each rendered text/html part, in order.
+  std::vector<HtmlFacts> html;
+  RenderFacts render;
 
   // PerMsgStatus::get as a header rule sees it: the values joined by "\n"
   // (each ends in "\n" for plain header names, as SpamAssassin's do), or

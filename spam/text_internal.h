@@ -34,6 +34,7 @@ std::optional<std::string> utf8_to_latin1(std::string_view utf8);
 struct HtmlRendering {
   std::string text;
   std::vector<std::string> uris;
+  HtmlFacts facts;
 };
 HtmlRendering render_html(std::string_view html);
 

@@ -330,6 +330,232 @@ TEST(FreeMail, HeaderAndFrom) {
   EXPECT_EQ(fm.eval("check_freemail_header", {}), 0);
 }
 
+// A multipart/alternative message with the given text and HTML parts.
+std::string alternative(const std::string& plain, const std::string& html,
+                        const std::string& extra_headers = "") {
+  return "From: a@example.com\nTo: b@example.org\nSubject: offer\nMIME-Version: 1.0\n" +
+         extra_headers + "Content-Type: multipart/alternative; boundary=\"XX\"\n\n--XX\n" +
+         "Content-Type: text/plain; charset=us-ascii\n\n" + plain + "\n--XX\n" +
+         "Content-Type: text/html; charset=us-ascii\n\n" + html + "\n--XX--\n";
+}
+
+std::string single(const std::string& type_headers, const std::string& body) {
+  return "From: a@example.com\nTo: b@example.org\nSubject: hi\nMIME-Version: 1.0\n" + type_headers +
+         "\n" + body;
+}
+
+TEST(MIMEEval, HtmlOnlyAndCounts) {
+  Msg html(single("Content-Type: text/html\n", "<p>Hi</p>\n"));
+  EXPECT_EQ(html.eval("check_for_mime_html_only"), 1);
+  EXPECT_EQ(html.eval("check_for_mime_html"), 1);
+  Msg alt(alternative("Hi there", "<p>Hi there</p>"));
+  EXPECT_EQ(alt.eval("check_for_mime_html_only"), 0);
+  EXPECT_EQ(alt.eval("check_for_mime_html"), 1);
+  EXPECT_EQ(alt.eval("check_for_mime", {"mime_multipart_alternative"}), 1);
+  EXPECT_EQ(alt.eval("check_for_mime", {"mime_base64_count"}), 0);
+  EXPECT_EQ(alt.eval("check_for_mime", {"no_such_fact"}), 0);
+  Msg plain(mail("From: a@example.com\n"));
+  EXPECT_EQ(plain.eval("check_for_mime_html"), 0);
+  EXPECT_EQ(plain.eval("check_for_mime", {"mime_multipart_alternative"}), 0);
+}
+
+TEST(MIMEEval, TransferEncodings) {
+  Msg b64(single("Content-Type: text/plain\nContent-Transfer-Encoding: base64\n",
+                 std::string(78, 'Q') + "\n" + "SGVsbG8=\n"));
+  EXPECT_EQ(b64.eval("check_for_mime", {"mime_base64_count"}), 1);
+  EXPECT_EQ(b64.eval("check_for_mime", {"mime_base64_encoded_text"}), 1);
+  EXPECT_EQ(b64.eval("check_base64_length", {"79"}), 1);  // 78 + "\n"
+  EXPECT_EQ(b64.eval("check_base64_length", {"79", "79"}), 1);
+  EXPECT_EQ(b64.eval("check_base64_length", {"80"}), 0);
+  Msg qp(single("Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n",
+                std::string(90, 'a') + "=41\n"));
+  EXPECT_EQ(qp.eval("check_for_mime", {"mime_qp_long_line"}), 1);
+  EXPECT_EQ(qp.eval("check_for_mime", {"mime_qp_count"}), 1);
+  EXPECT_GT(qp.eval("check_qp_ratio", {"0.01"}), 0);
+  EXPECT_EQ(qp.eval("check_qp_ratio", {"0.5"}), 0);
+  Msg short_qp(single("Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n",
+                      "short line\n"));
+  EXPECT_EQ(short_qp.eval("check_for_mime", {"mime_qp_long_line"}), 0);
+  EXPECT_EQ(short_qp.eval("check_for_mime", {"mime_qp_count"}), 0);  // no =XX sequences
+}
+
+TEST(MIMEEval, AsciiTextIllegalAndUnicodeRatio) {
+  Msg illegal(single("Content-Type: text/plain; charset=us-ascii\n", "caf\xc3\xa9 time\n"));
+  EXPECT_EQ(illegal.eval("check_for_ascii_text_illegal"), 1);
+  Msg utf8(single("Content-Type: text/plain; charset=utf-8\n", "caf\xc3\xa9 time\n"));
+  EXPECT_EQ(utf8.eval("check_for_ascii_text_illegal"), 0);
+  Msg entities(single("Content-Type: text/plain\n", "&#x0410;&#x0411;&#x0412;ab\n"));
+  EXPECT_EQ(entities.eval("check_abundant_unicode_ratio", {"0.5"}), 1);
+  EXPECT_EQ(entities.eval("check_abundant_unicode_ratio", {"bad"}), 0);
+  EXPECT_EQ(utf8.eval("check_abundant_unicode_ratio", {"0.02"}), 0);
+}
+
+TEST(MIMEEval, ParseFlags) {
+  Msg epilogue(alternative("a", "<b>a</b>") + "trailing junk\n");
+  EXPECT_EQ(epilogue.eval("check_msg_parse_flags", {"mime_epilogue_exists"}), 1);
+  Msg clean(alternative("a", "<b>a</b>"));
+  EXPECT_EQ(clean.eval("check_msg_parse_flags", {"mime_epilogue_exists"}), 0);
+  EXPECT_EQ(clean.eval("check_msg_parse_flags", {"missing_mime_headers"}), 0);
+  EXPECT_EQ(clean.eval("check_for_mime", {"mime_missing_boundary"}), 0);
+  Msg no_headers(
+      "From: a@example.com\nContent-Type: multipart/mixed; boundary=B\n\n--B\nno header here\n"
+      "--B--\n");
+  EXPECT_EQ(no_headers.eval("check_msg_parse_flags", {"missing_mime_headers"}), 1);
+  EXPECT_EQ(no_headers.eval("check_msg_parse_flags", {"missing_mime_head_body_separator"}), 1);
+  Msg unclosed(
+      "From: a@example.com\nContent-Type: multipart/mixed; boundary=B\n\n--B\n"
+      "Content-Type: text/plain\n\nhello\n");
+  EXPECT_EQ(unclosed.eval("check_for_mime", {"mime_missing_boundary"}), 1);
+  Msg no_sep("From: a@example.com\nSubject: x");
+  EXPECT_EQ(no_sep.eval("check_msg_parse_flags", {"missing_head_body_separator"}), 1);
+  EXPECT_EQ(clean.eval("check_msg_parse_flags", {"missing_head_body_separator"}), 0);
+  Msg long_header("From: a@example.com\nX-Long: " + std::string(9000, 'x') + "\n\nbody\n");
+  EXPECT_EQ(long_header.eval("check_msg_parse_flags", {"truncated_header"}), 1);
+}
+
+TEST(MIMEEval, MultipartRatioAndNonText) {
+  Msg alt(alternative(std::string(100, 'a'), std::string(400, 'b')));
+  EXPECT_EQ(alt.eval("check_mime_multipart_ratio", {"0.0", "0.5"}), 1);
+  EXPECT_EQ(alt.eval("check_mime_multipart_ratio", {"0.5", "1.5"}), 0);
+  Msg image(
+      "From: a@example.com\nContent-Type: multipart/alternative; boundary=B\n\n--B\n"
+      "Content-Type: text/plain\n\nx\n--B\nContent-Type: image/gif\n\nGIF89a\n--B--\n");
+  EXPECT_EQ(image.eval("check_ma_non_text"), 1);
+  EXPECT_EQ(alt.eval("check_ma_non_text"), 0);
+}
+
+TEST(MIMEEval, Uppercase) {
+  std::string shouting;
+  for (int i = 0; i < 20; ++i) shouting += "BUY NOW AND SAVE BIG\n";
+  Msg loud(mail("From: a@example.com\n", shouting));
+  EXPECT_EQ(loud.eval("check_for_uppercase", {"75", "100"}), 1);
+  EXPECT_EQ(loud.eval("check_for_uppercase", {"25", "50"}), 0);
+  Msg quiet(mail("From: a@example.com\n", "BUY NOW\n"));  // under 200 bytes
+  EXPECT_EQ(quiet.eval("check_for_uppercase", {"75", "100"}), 0);
+  Msg koi(single("Content-Type: text/plain; charset=koi8-r\n", shouting));
+  EXPECT_EQ(koi.eval("check_for_uppercase", {"75", "100"}), 0);  // likely to FP
+}
+
+TEST(MIMEEval, FarawayCharsetNeedsOkLocales) {
+  // Stock ok_locales is "all": nothing is far away.
+  Msg big5(single("Content-Type: text/plain; charset=big5\n", "\xa4\xa4\xa4\xe5\xa4\xa4\n"));
+  EXPECT_EQ(big5.eval("check_for_faraway_charset"), 0);
+  EXPECT_EQ(big5.eval("check_for_mime", {"mime_faraway_charset"}), 0);
+}
+
+TEST(HTMLEval, MessageLowContrastAndFonts) {
+  Msg html(single("Content-Type: text/html\n",
+                  "<html><body><font color=\"#fefefe\">hidden words</font>"
+                  "<font face=\"Arial, Helvetica\">ok</font></body></html>\n"));
+  EXPECT_EQ(html.eval("html_test", {"html"}), 1);
+  EXPECT_EQ(html.eval("html_test", {"font_low_contrast"}), 1);
+  EXPECT_EQ(html.eval("html_test", {"font_face_bad"}), 0);
+  EXPECT_EQ(html.eval("html_tag_exists", {"body"}), 1);
+  EXPECT_EQ(html.eval("html_tag_exists", {"center"}), 0);
+  EXPECT_EQ(html.eval("html_tag_balance", {"body", "!= 0"}), 0);
+  Msg visible(single("Content-Type: text/html\n",
+                     "<html><body><font color=\"blue\" face=\"@@@\">words</font></html>\n"));
+  EXPECT_EQ(visible.eval("html_test", {"font_low_contrast"}), 0);
+  EXPECT_EQ(visible.eval("html_test", {"font_face_bad"}), 1);
+  EXPECT_EQ(visible.eval("html_tag_balance", {"body", "!= 0"}), 1);  // <body> never closed
+  Msg css(single("Content-Type: text/html\n",
+                 "<div style=\"color: rgb(255,255,255); background-color: white\">x</div>\n"));
+  EXPECT_EQ(css.eval("html_test", {"font_low_contrast"}), 1);
+  Msg invalid(single("Content-Type: text/html\n", "<font color=\"zzz\">x</font>\n"));
+  EXPECT_EQ(invalid.eval("html_test", {"font_invalid_color"}), 1);
+  EXPECT_EQ(invalid.eval("html_test", {"font_low_contrast"}), 0);
+  Msg plain(mail("From: a@example.com\n"));
+  EXPECT_EQ(plain.eval("html_test", {"html"}), 0);
+}
+
+TEST(HTMLEval, ImagesLengthsAndRanges) {
+  Msg image(single("Content-Type: text/html\n",
+                   "<a href=\"http://x.example/\"><img src=\"http://x.example/a.gif\" "
+                   "width=\"500\" height=\"400\"></a>\n"));
+  EXPECT_EQ(image.eval("html_image_only", {"0000", "0400"}), 1);
+  EXPECT_EQ(image.eval("html_image_only", {"0400", "0800"}), 0);
+  EXPECT_EQ(image.eval("html_text_match", {"anchor", "<img>"}), 1);
+  EXPECT_EQ(image.eval("html_range", {"length", "0", "1024"}), 1);
+  EXPECT_EQ(image.eval("html_eval", {"length", "< 512"}), 1);
+  EXPECT_EQ(image.eval("html_eval", {"length", "> 512"}), 0);
+  EXPECT_EQ(image.eval("html_eval", {"length", "rm -rf"}), 0);  // not an expression
+  std::string text = "<img src=\"cid:1\" width=\"10\" height=\"10\">";
+  for (int i = 0; i < 40; ++i) text += "lots of visible words ";
+  Msg ratio(single("Content-Type: text/html\n", text + "\n"));
+  EXPECT_EQ(ratio.eval("html_image_ratio", {"0.000", "0.002"}), 0);  // 800 chars / 100 px
+  EXPECT_EQ(image.eval("html_image_ratio", {"0.000", "0.002"}), 0);  // no text at all
+  Msg big(single("Content-Type: text/html\n", "<font size=\"+4\">big</font>\n"));
+  EXPECT_EQ(big.eval("html_range", {"max_size", "6", "inf"}), 1);
+  EXPECT_EQ(big.eval("html_range", {"max_size", "5", "6"}), 0);
+  Msg extra(single("Content-Type: text/html\n", "</b></b></i>text\n"));
+  EXPECT_EQ(extra.eval("html_range", {"closed_extra_ratio", "0.09", "inf"}), 1);
+}
+
+TEST(HTMLEval, CommentsTitlesAndCharsets) {
+  Msg saved(single("Content-Type: text/html\n",
+                   "<!-- saved from url=(0022)http://internet.e-mail -->\n<html><head>"
+                   "<title>A very long title that goes on and on</title></head></html>\n"));
+  EXPECT_EQ(saved.eval("html_text_match", {"comment", R"(<!-- saved from url=\(\d{4}\))"}), 1);
+  EXPECT_EQ(saved.eval("html_text_match", {"title", ".{120}"}), 0);
+  EXPECT_EQ(saved.eval("html_title_subject_ratio", {"3.5"}), 1);  // Subject "hi"
+  EXPECT_EQ(saved.eval("html_title_subject_ratio", {"100"}), 0);
+  Msg none(single("Content-Type: text/html\n", "<p>no comments</p>\n"));
+  EXPECT_EQ(none.eval("html_text_match", {"comment", "<!.*?>"}), 0);
+}
+
+TEST(BodyEval, MultipartAlternativeDifference) {
+  Msg same(alternative("alpha beta gamma", "<p>alpha beta gamma</p>"));
+  EXPECT_EQ(same.eval("multipart_alternative_difference", {"99", "100"}), 0);
+  EXPECT_EQ(same.eval("multipart_alternative_difference_count", {"3", "1"}), 0);
+  Msg different(alternative("one two three", "<p>delta epsilon zeta eta</p>"));
+  EXPECT_EQ(different.eval("multipart_alternative_difference", {"99", "100"}), 1);
+  Msg wordy(alternative("a1 a2 a3 a4 a5 a6 a7 a8 a9", "<p>b1 b2</p>"));
+  EXPECT_EQ(wordy.eval("multipart_alternative_difference_count", {"3", "1"}), 1);
+  Msg plain(mail("From: a@example.com\n"));
+  EXPECT_EQ(plain.eval("multipart_alternative_difference", {"99", "100"}), 0);
+}
+
+TEST(BodyEval, VerticalWordsBlankLinesStockInfo) {
+  Msg vertical(mail("From: a@example.com\n", "B U Y  N O W  C H E A P\n"));
+  EXPECT_EQ(vertical.eval("tvd_vertical_words", {"0", "10"}), 0);
+  Msg normal(mail("From: a@example.com\n", "This is an ordinary line of text\n"));
+  EXPECT_EQ(normal.eval("tvd_vertical_words", {"0", "10"}), 0);
+  EXPECT_EQ(normal.eval("tvd_vertical_words", {"10", "100"}), 1);
+  Msg blanks(mail("From: a@example.com\n", "a\n\n\n\n\n\n\n\n\nb\n"));
+  EXPECT_EQ(blanks.eval("check_blank_line_ratio", {"70", "90", "4"}), 1);
+  EXPECT_EQ(normal.eval("check_blank_line_ratio", {"70", "90", "4"}), 0);
+  Msg stock(mail("From: a@example.com\n",
+                 "Company: Acme Corp\nSymbol: ACME\nCurrent Price: $0.10\nTarget: $2\n"));
+  EXPECT_EQ(stock.eval("check_stock_info", {"2"}), 1);
+  EXPECT_EQ(normal.eval("check_stock_info", {"2"}), 0);
+}
+
+TEST(MIMEEval, MalformedInputIsBounded) {
+  // Deep nesting, many parts, unterminated everything: no crash, no hang.
+  std::string nested = "From: a@example.com\nContent-Type: multipart/mixed; boundary=b0\n\n";
+  for (int i = 1; i < 300; ++i)
+    nested += "--b" + std::to_string(i - 1) + "\nContent-Type: multipart/mixed; boundary=b" +
+              std::to_string(i) + "\n\n";
+  Msg deep(nested);
+  EXPECT_GE(deep.eval("check_for_mime", {"mime_missing_boundary"}), 0);
+  std::string many = "From: a@example.com\nContent-Type: multipart/mixed; boundary=B\n\n";
+  for (int i = 0; i < 3000; ++i) many += "--B\nContent-Type: text/plain\n\nx\n";
+  Msg lots(many);
+  EXPECT_GE(lots.eval("check_for_mime", {"mime_body_text_count"}), 0);
+  std::string rfc822 = "From: a@example.com\nContent-Type: message/rfc822\n\n";
+  for (int i = 0; i < 50; ++i) rfc822 += "Content-Type: message/rfc822\n\n";
+  Msg inner(rfc822 + "hello\n");
+  EXPECT_GE(inner.eval("check_for_mime", {"mime_body_text_count"}), 0);
+  Msg html(single("Content-Type: text/html\n",
+                  std::string(5000, '<') + "<font color='rgb(999999999999,1" +
+                      std::string(3000, '<') + "<div style=\"background: ((((\">"));
+  EXPECT_GE(html.eval("html_test", {"font_low_contrast"}), 0);
+  Msg empty("");
+  EXPECT_EQ(empty.eval("check_for_mime_html_only"), 0);
+  EXPECT_EQ(empty.eval("check_msg_parse_flags", {"missing_head_body_separator"}),
+            0);  // read as "\n"
+}
+
 TEST(EvalRegistry, SortedAndFindable) {
   auto names = implemented_evals();
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
