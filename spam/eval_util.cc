@@ -57,7 +57,7 @@ std::vector<std::string> header_values(const EvalContext& c, std::string_view na
   std::vector<std::string> out;
   const std::string n = decoders::ascii_lower(name);
   for (const auto& h : c.text.headers)
-    if (decoders::ascii_lower(h.name) == n) out.push_back(h.decoded);
+    if (decoders::iequals(h.name, n)) out.push_back(h.decoded);
   return out;
 }
 

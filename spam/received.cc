@@ -131,13 +131,13 @@ Relays parse_relays(const std::vector<TextHeader>& headers, const TrustPath& tru
   Relays out;
   std::vector<std::string> lines;
   for (const auto& h : headers)
-    if (decoders::ascii_lower(h.name) == "received" && lines.size() < kMaxReceived)
+    if (decoders::iequals(h.name, "received") && lines.size() < kMaxReceived)
       lines.push_back(h.decoded);
   static const PerlRe kIp(std::string("(") + ip_patterns::kIpAddress + ")");
   for (const auto& name : trust.originating_ip_headers) {
     const TextHeader* last = nullptr;
     for (const auto& h : headers)
-      if (decoders::ascii_lower(h.name) == decoders::ascii_lower(name)) last = &h;
+      if (decoders::iequals(h.name, name)) last = &h;
     std::vector<std::string> g;
     if (last && kIp.search(last->decoded, g)) lines.push_back("from X-Originating-IP: " + g[1]);
   }

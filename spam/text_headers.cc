@@ -176,7 +176,7 @@ std::optional<std::string> MessageText::get(std::string_view request_in) const {
   auto values = [&](std::string_view n, bool want_raw) {
     std::vector<std::string> v;
     for (const auto& h : headers)
-      if (decoders::ascii_lower(h.name) == decoders::ascii_lower(n))
+      if (decoders::iequals(h.name, n))
         v.push_back(want_raw ? detail::unfold_raw(h.raw) : h.decoded + "\n");
     return v;
   };
@@ -203,7 +203,7 @@ std::optional<std::string> MessageText::get(std::string_view request_in) const {
   }
   if (!results.empty()) {
     // a relay list: the modifiers below still apply
-  } else if (decoders::ascii_lower(request) == "envelopefrom") {
+  } else if (decoders::iequals(request, "envelopefrom")) {
     // PerMsgStatus::get_envelope_from: the MTA's word, else the relay
     // path's envelope-from, else a sender header above every Received.
     if (envelope_from_) return *envelope_from_;
@@ -212,7 +212,7 @@ std::optional<std::string> MessageText::get(std::string_view request_in) const {
       return *relays_->lasthop_envfrom;
     auto first_addr = [&](const char* n) -> std::optional<std::string> {
       for (const auto& h : headers)
-        if (decoders::ascii_lower(h.name) == decoders::ascii_lower(n)) {
+        if (decoders::iequals(h.name, n)) {
           auto a = detail::parse_header_addresses(h.raw);
           if (!a.empty() && a[0].address) return *a[0].address;
           return std::nullopt;
@@ -230,7 +230,7 @@ std::optional<std::string> MessageText::get(std::string_view request_in) const {
     };
     if (auto x = first_addr("X-Sender"); x && x->find('@') != std::string::npos)
       for (const auto& h : headers)
-        if (decoders::ascii_lower(h.name) == "received" &&
+        if (decoders::iequals(h.name, "received") &&
             h.decoded.find("(fetchmail") != std::string::npos)
           return std::nullopt;
     for (const char* n : {"X-Envelope-From", "Envelope-Sender", "Return-Path"}) {
@@ -240,7 +240,7 @@ std::optional<std::string> MessageText::get(std::string_view request_in) const {
       if (std::string_view(n) == "X-Envelope-From") return std::nullopt;
     }
     return std::nullopt;
-  } else if (decoders::ascii_lower(request) == "tocc") {
+  } else if (decoders::iequals(request, "tocc")) {
     for (const char* n : {"To", "Cc"})
       for (auto& v : values(n, raw)) results.push_back(std::move(v));
   } else if (request == "MESSAGEID") {
@@ -292,7 +292,7 @@ std::optional<std::string> MessageText::received_range(int start, int end, bool 
   std::string out;
   int index = -1;
   for (const auto& h : headers) {
-    if (decoders::ascii_lower(h.name) == "received") ++index;
+    if (decoders::iequals(h.name, "received")) ++index;
     const std::string line = h.name + ":" + (raw ? h.raw : " " + h.decoded + "\n");
     if ((start == -2 || start <= index) && (end == -2 || index < end)) {
       out += line;
@@ -309,7 +309,7 @@ std::vector<std::string> MessageText::get_mime_header(std::string_view name, boo
   std::vector<std::string> out;
   for (const auto& part : part_headers)
     for (const auto& h : part)
-      if (decoders::ascii_lower(h.name) == decoders::ascii_lower(name))
+      if (decoders::iequals(h.name, name))
         out.push_back(raw ? detail::unfold_raw(h.raw) : h.decoded);
   return out;
 }

@@ -10,7 +10,8 @@
 // "FILE: NAME FOUND", "FILE: ERROR reason", and filterd's own categories
 // "FILE: UNCHECKED (max expansion exceeded in p002 zbsm.zip)", "FILE: SPAM
 // score=12.3 tests=[GTUBE,...]" (at or above spam_kill_level; --verbose
-// adds the score and hits to every line, --no-spam skips the rules). Exit 0 all
+// adds the score and hits to every line, --no-spam skips the rules; inputs
+// that do not start like a message are not spam-checked). Exit 0 all
 // clean, 1 something blocking or unchecked, 2 an error (which wins: an
 // unscanned file is not clean). --parts adds the part tree under each file
 // (path, declared type, declared name, detected type, size, decoder);
@@ -99,6 +100,15 @@ void print_json(const std::string& label, const std::string& verdict,
   std::cout << "]}\n";
 }
 
+// Mail, not just any file: it starts with a header field (or an mbox
+// "From " line), so the spam rules have something to judge.
+bool looks_like_message(std::string_view data) {
+  if (data.starts_with("From ")) return true;
+  const size_t colon = data.find(':');
+  if (colon == 0 || colon == std::string_view::npos || colon > 76) return false;
+  return std::ranges::all_of(data.substr(0, colon), [](char c) { return c > ' ' && c <= '~'; });
+}
+
 // "score=12.3 tests=[GTUBE,MISSING_HEADERS]"
 std::string spam_words(const filterd::policy::SpamResult& s) {
   std::string names;
@@ -153,11 +163,9 @@ int scan(int argc, char** argv) {
   }
   const auto registry = filterd::decoders::builtin_decoders();
   std::filesystem::create_directories(config->decode_limits.temp_dir);
-  auto spam = filterd::SpamChecker::make(*config);
-  if (!spam) {
-    std::cerr << "filterctl: spam checks: " << spam.error() << "\n";
-    return 2;
-  }
+  // The spam rules load on the first input that is a message (plain files
+  // are not spam-checked), so scanning files never waits for a compile.
+  std::unique_ptr<filterd::SpamChecker> spam;
   int status = 0;
   for (const auto& f : files) {
     const std::string label = f == "-" ? "stdin" : f;
@@ -169,8 +177,16 @@ int scan(int argc, char** argv) {
     }
     filterd::ContentScan scan =
         filterd::scan_content(*data, **scanner, registry, config->decode_limits, config->policy);
-    if ((*spam)->enabled()) {
-      if (auto r = (*spam)->check(*data, "")) {
+    if (config->spam.enabled && looks_like_message(*data) && !spam) {
+      auto made = filterd::SpamChecker::make(*config);
+      if (!made) {
+        std::cerr << "filterctl: spam checks: " << made.error() << "\n";
+        return 2;
+      }
+      spam = std::move(*made);
+    }
+    if (spam && looks_like_message(*data)) {
+      if (auto r = spam->check(*data, "")) {
         scan.findings.spam = std::move(*r);
       } else {
         std::cerr << "filterctl: " << label << ": spam check failed: " << r.error() << "\n";

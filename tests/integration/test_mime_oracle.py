@@ -205,9 +205,10 @@ class MimeOracleTest(unittest.TestCase):
             db = Path(tmp) / "db"
             db.mkdir()
             (db / "eicar.ndb").write_text(f"Eicar-Test-Signature:0:*:{EICAR.hex()}\n")
-            # Decoded parts spill under state_dir/tmp: keep them in the workspace.
+            # Decoded parts spill under state_dir/tmp: keep them in the
+            # workspace. The part tree is what is compared here, not spam.
             config = Path(tmp) / "filterd.conf"
-            config.write_text(f"state_dir = {tmp}/state\n")
+            config.write_text(f"state_dir = {tmp}/state\nspam_checks = no\n")
             command = [str(binary), "scan", "--json", "--config", str(config), "--clamav-db", str(db)]
             with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
                 results = pool.map(lambda f: cls.observe(command, f), cls.files)

@@ -154,6 +154,26 @@ class SpamTest(h.IntegrationTestCase):
         self.assertIsNone(got["X-Spam-Flag"])
         self.assertIn("Hits: -", self.summary(fd))
 
+    def test_filterctl_scan_reports_spam_with_score_and_tests(self):
+        conf = self.ws.path / "scan.conf"
+        conf.write_text(f"state_dir = {self.ws.sub('scan-state')}\n"
+                        f"spam_cache_dir = {h.spam_cache_dir()}\n")
+        spam = self.ws.path / "gtube.eml"
+        spam.write_bytes(mail("buy now", GTUBE + "\n"))
+        ham = self.ws.path / "ham.eml"
+        ham.write_bytes(h.corpus_message(HAM))
+        plain = self.ws.path / "notes.txt"
+        plain.write_bytes(b"no header here, just text\n")
+        r = subprocess.run([str(h.filterctl_binary()), "scan", "--config", str(conf),
+                            "--clamav-db", str(self.make_signatures()), "--verbose",
+                            str(spam), str(ham), str(plain)],
+                           capture_output=True, text=True, timeout=300)
+        lines = r.stdout.splitlines()
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(lines[0], r"gtube\.eml: SPAM score=\d+(\.\d+)? tests=\[.*GTUBE.*\]$")
+        self.assertRegex(lines[1], r"ham\.eml: OK score=-?\d+(\.\d+)? tests=\[.*MAILING_LIST_MULTI")
+        self.assertEqual(lines[2], f"{plain}: OK", "plain files are not spam-checked")
+
     def test_spam_checks_off(self):
         pf, fd = self.chain(extra={"spam_checks": "no", "final_spam_destiny": "D_DISCARD"})
         pf.send(ALICE, [BOB], mail("buy now", GTUBE + "\n"))
