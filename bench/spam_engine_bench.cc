@@ -5,6 +5,7 @@
 // with SpamAssassin's hits (figures, not a test; spam_oracle_test asserts).
 //
 //   spam_engine_bench [--corpus DIR] [--cache DIR] [--worst N] [--repeat N] [--rule NAME]
+//                     [--per-db N]   (patterns per Hyperscan database; default the engine's)
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   std::string only_rule;
   size_t worst = 40;
   int repeat = 1;
+  size_t per_db = 0;  // 0: the engine's default patterns per Hyperscan database
   double below = 0.97;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--corpus")) corpus = argv[i + 1];
@@ -53,10 +55,13 @@ int main(int argc, char** argv) {
     if (!strcmp(argv[i], "--worst")) worst = std::stoul(argv[i + 1]);
     if (!strcmp(argv[i], "--repeat")) repeat = std::stoi(argv[i + 1]);
     if (!strcmp(argv[i], "--rule")) only_rule = argv[i + 1];
+    if (!strcmp(argv[i], "--per-db")) per_db = std::stoul(argv[i + 1]);
     if (!strcmp(argv[i], "--below")) below = std::stod(argv[i + 1]);
   }
   auto t0 = Clock::now();
-  auto engine = RuleEngine::load(testing::oracle_engine_options(FILTERD_SOURCE_DIR, cache));
+  EngineOptions options = testing::oracle_engine_options(FILTERD_SOURCE_DIR, cache);
+  if (per_db) options.limits.patterns_per_database = per_db;
+  auto engine = RuleEngine::load(options);
   std::cout << "load: " << std::chrono::duration<double>(Clock::now() - t0).count() << " s wall; "
             << engine->summary() << "\n";
 

@@ -68,6 +68,10 @@ struct EvalContext {
     return *mime_;
   }
 
+  // check_for_shifted_date's Date-minus-Received difference in seconds,
+  // shared by its ten DATE_IN_* rules (eval_header_rcvd.cc fills it).
+  mutable std::optional<long long> date_diff_memo;
+
  private:
   mutable std::optional<MimeFacts> mime_;
 };

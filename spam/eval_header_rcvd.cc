@@ -66,7 +66,14 @@ std::vector<long long> received_times(const EvalContext& c) {
 
 // HeaderEval::_check_date_diff: Date (or Resent-Date) minus the Received
 // date nearest to it, 0 when either is missing.
+long long compute_date_diff(const EvalContext& c);
+
 long long date_diff(const EvalContext& c) {
+  if (!c.date_diff_memo) c.date_diff_memo = compute_date_diff(c);
+  return *c.date_diff_memo;
+}
+
+long long compute_date_diff(const EvalContext& c) {
   std::optional<long long> date;
   for (const char* name : {"Resent-Date", "Date"}) {
     for (const auto& v : header_values(c, name)) {

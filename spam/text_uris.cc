@@ -46,8 +46,13 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// `prefix` is lower case.
 bool istarts(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
+  if (s.size() < prefix.size()) return false;
+  for (size_t k = 0; k < prefix.size(); ++k) {
+    if (std::tolower(static_cast<unsigned char>(s[k])) != prefix[k]) return false;
+  }
+  return true;
 }
 
 size_t run(std::string_view s, size_t i, bool (*stop)(char), size_t max) {
