@@ -44,6 +44,7 @@ std::string upper(std::string_view s) {
 ServerSession::ServerSession(SessionOptions options) : options_(std::move(options)) {}
 
 std::string ServerSession::greeting() const {
+  if (!options_.banner.empty()) return Reply{220, "", options_.banner}.wire();
   return Reply{
       220, "",
       options_.hostname + (options_.protocol == Protocol::kLmtp ? " LMTP" : " ESMTP") + " filterd"}
@@ -155,6 +156,7 @@ Transaction ServerSession::take_transaction() {
 
 void ServerSession::finish_data(const std::vector<Reply>& replies) {
   for (const Reply& r : replies) output_ += r.wire();
+  if (!replies.empty() && replies.front().positive()) ++counts_.succeeded[CommandCounts::kData];
   ++transactions_;
   reset_transaction();
   state_ = State::kCommand;
@@ -182,7 +184,48 @@ void ServerSession::reset_transaction() {
   xforward_ = XForward{};  // XFORWARD_README: attributes last one transaction
 }
 
+static CommandCounts::Verb command_verb(std::string_view v) {
+  using C = CommandCounts;
+  static constexpr std::pair<std::string_view, C::Verb> kVerbs[] = {
+      {"HELO", C::kHelo}, {"EHLO", C::kEhlo}, {"LHLO", C::kEhlo},        {"STARTTLS", C::kStarttls},
+      {"AUTH", C::kAuth}, {"MAIL", C::kMail}, {"RCPT", C::kRcpt},        {"DATA", C::kData},
+      {"BDAT", C::kBdat}, {"RSET", C::kRset}, {"NOOP", C::kNoop},        {"VRFY", C::kVrfy},
+      {"ETRN", C::kEtrn}, {"QUIT", C::kQuit}, {"XFORWARD", C::kXforward}};
+  for (const auto& [name, verb] : kVerbs) {
+    if (v == name) return verb;
+  }
+  return C::kUnknown;
+}
+
+std::string CommandCounts::summary() const {
+  std::string out;
+  unsigned ok = 0, total = 0;
+  for (size_t i = 0; i < kVerbs; ++i) {
+    if (attempted[i] == 0) continue;
+    ok += succeeded[i];
+    total += attempted[i];
+    out += std::string(kNames[i]) + "=" + std::to_string(succeeded[i]);
+    if (succeeded[i] != attempted[i]) out += "/" + std::to_string(attempted[i]);
+    out += ' ';
+  }
+  out += "commands=" + std::to_string(ok);
+  if (ok != total) out += "/" + std::to_string(total);
+  return out;
+}
+
 void ServerSession::handle_command(std::string_view line) {
+  const CommandCounts::Verb verb = command_verb(split_command(line).verb);
+  const size_t before = output_.size();
+  dispatch_command(line);
+  ++counts_.attempted[verb];
+  // The final reply line decides; DATA's 354 is not success yet (finish_data).
+  if (output_.size() < before + 3 || verb == CommandCounts::kData) return;
+  size_t start = output_.rfind("\r\n", output_.size() - 3);
+  start = start == std::string::npos || start + 2 < before ? before : start + 2;
+  if (output_[start] == '2' || output_[start] == '3') ++counts_.succeeded[verb];
+}
+
+void ServerSession::dispatch_command(std::string_view line) {
   CommandLine cmd = split_command(line);
   const std::string& v = cmd.verb;
   const bool lmtp = options_.protocol == Protocol::kLmtp;
@@ -228,6 +271,7 @@ void ServerSession::handle_ehlo(std::string_view verb, std::string_view args) {
   if (args.empty()) return error_reply(501, "5.5.4", "Syntax: " + std::string(verb) + " hostname");
   reset_transaction();
   greeted_ = true;
+  helo_ = std::string(args);
   if (verb == "HELO") {
     esmtp_ = false;
     reply(250, "", options_.hostname);
@@ -320,6 +364,11 @@ void ServerSession::handle_rcpt(std::string_view args) {
   }
   if (has_8bit(rcpt.address) && !txn_.envelope.smtputf8) {
     return error_reply(553, "5.6.7", "Non-ASCII recipient requires SMTPUTF8");
+  }
+  if (options_.check_recipient) {
+    if (std::optional<Reply> refused = options_.check_recipient(txn_.envelope, rcpt)) {
+      return error_reply(refused->code, refused->status, refused->text);
+    }
   }
   txn_.envelope.recipients.push_back(std::move(rcpt));
   reply(250, "2.1.5", "Ok");

@@ -19,7 +19,10 @@
 // supplies the replies — one for SMTP, one per accepted recipient for LMTP.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +54,49 @@ struct SessionOptions {
   std::string hostname = "localhost";
   SessionLimits limits;
   bool allow_xforward = true;
+  // The greeting's text after "220 " (Postfix smtpd_banner, expanded). Empty:
+  // "<hostname> ESMTP filterd" (or LMTP).
+  std::string banner;
+  // Called for every syntactically valid RCPT TO before it is accepted, with
+  // the envelope so far. A reply refuses the recipient (it counts as an error,
+  // like Postfix's rejects); nullopt accepts it. Unset: every recipient is
+  // accepted (filterd: its MTA already decided). Runs synchronously inside
+  // feed(), so it must not block.
+  std::function<std::optional<Reply>(const Envelope&, const Recipient&)> check_recipient;
+};
+
+// Per-command counters for Postfix's disconnect line ("ehlo=1 mail=1
+// rcpt=0/1 quit=1 commands=3/4"): a command succeeded when its (final)
+// reply was 2xx or 3xx; DATA succeeds only when the message was accepted.
+struct CommandCounts {
+  // Postfix's order; kUnknown counts unrecognized verbs.
+  enum Verb {
+    kHelo,
+    kEhlo,
+    kStarttls,
+    kAuth,
+    kMail,
+    kRcpt,
+    kData,
+    kBdat,
+    kRset,
+    kNoop,
+    kVrfy,
+    kEtrn,
+    kQuit,
+    kXforward,
+    kUnknown,
+    kVerbs
+  };
+  static constexpr std::array<const char*, kVerbs> kNames = {
+      "helo", "ehlo", "starttls", "auth", "mail", "rcpt",     "data",   "bdat",
+      "rset", "noop", "vrfy",     "etrn", "quit", "xforward", "unknown"};
+  std::array<unsigned, kVerbs> attempted{};
+  std::array<unsigned, kVerbs> succeeded{};
+
+  // "ehlo=1 mail=1 rcpt=0/1 data=1 quit=1 commands=4/5": only commands that
+  // were attempted, "ok/total" where they differ.
+  std::string summary() const;
 };
 
 struct Transaction {
@@ -101,10 +147,15 @@ class ServerSession {
   // For the disconnect log line.
   unsigned errors() const { return errors_; }
   unsigned transactions() const { return transactions_; }
+  const CommandCounts& command_counts() const { return counts_; }
+  // The last HELO/EHLO argument ("" before one), and whether it was EHLO.
+  const std::string& helo() const { return helo_; }
+  bool esmtp() const { return esmtp_; }
 
  private:
   void process();
-  void handle_command(std::string_view line);
+  void handle_command(std::string_view line);  // counts, then dispatch_command()
+  void dispatch_command(std::string_view line);
   void handle_data_line(std::string_view line_with_crlf);
   void handle_ehlo(std::string_view verb, std::string_view args);
   void handle_mail(std::string_view args);
@@ -130,6 +181,8 @@ class ServerSession {
   uint64_t data_size_ = 0;
   unsigned errors_ = 0;
   unsigned transactions_ = 0;
+  CommandCounts counts_;
+  std::string helo_;
   Transaction txn_;
   XForward xforward_;
 };

@@ -276,5 +276,61 @@ TEST_F(LmtpSessionTest, OneReplyPerRecipientAfterData) {
   EXPECT_EQ(codes(session_->take_output()), (std::vector<int>{250, 452}));
 }
 
+// --- hooks frontd uses (filterd leaves them unset) ---------------------
+
+TEST(SessionHooks, BannerReplacesTheDefaultGreeting) {
+  SessionOptions o;
+  o.banner = "mx.test ESMTP";
+  EXPECT_EQ(ServerSession(o).greeting(), "220 mx.test ESMTP\r\n");
+}
+
+TEST(SessionHooks, RecipientCheckRefusesOneRecipientAndKeepsTheOthers) {
+  SessionOptions o;
+  o.check_recipient = [](const Envelope& env, const Recipient& r) -> std::optional<Reply> {
+    EXPECT_EQ(env.sender, "a@x.test");
+    if (r.address == "nobody@y.test") return Reply{550, "5.1.1", "User unknown"};
+    return std::nullopt;
+  };
+  ServerSession s(o);
+  s.feed(
+      "EHLO c.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<nobody@y.test>\r\nRCPT "
+      "TO:<b@y.test>\r\nDATA\r\nhi\r\n.\r\n");
+  std::string out = s.take_output();
+  EXPECT_NE(out.find("550 5.1.1 User unknown\r\n"), std::string::npos) << out;
+  ASSERT_TRUE(s.transaction_ready());
+  Transaction t = s.take_transaction();
+  ASSERT_EQ(t.envelope.recipients.size(), 1u);
+  EXPECT_EQ(t.envelope.recipients[0].address, "b@y.test");
+  EXPECT_EQ(s.errors(), 1u);
+}
+
+TEST(SessionHooks, CommandCountsReadLikePostfixDisconnectLine) {
+  SessionOptions o;
+  o.check_recipient = [](const Envelope&, const Recipient& r) -> std::optional<Reply> {
+    if (r.address.starts_with("bad")) return Reply{554, "5.7.1", "Relay access denied"};
+    return std::nullopt;
+  };
+  ServerSession s(o);
+  s.feed("EHLO c.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<bad@y.test>\r\nRCPT TO:<b@y.test>\r\n");
+  s.feed("DATA\r\nhi\r\n.\r\n");
+  ASSERT_TRUE(s.transaction_ready());
+  s.take_transaction();
+  s.finish_data({Reply{250, "2.0.0", "Ok: queued as X"}});
+  s.feed("BOGUS\r\nQUIT\r\n");
+  EXPECT_EQ(s.command_counts().summary(),
+            "ehlo=1 mail=1 rcpt=1/2 data=1 quit=1 unknown=0/1 commands=5/7");
+  EXPECT_EQ(s.helo(), "c.test");
+  EXPECT_TRUE(s.esmtp());
+}
+
+TEST(SessionHooks, RejectedDataCountsAsAttemptedOnly) {
+  ServerSession s(SessionOptions{});
+  s.feed("HELO c.test\r\nMAIL FROM:<>\r\nRCPT TO:<b@y.test>\r\nDATA\r\nx\r\n.\r\n");
+  s.take_transaction();
+  s.finish_data({Reply{451, "4.3.0", "try later"}});
+  s.feed("QUIT\r\n");
+  EXPECT_EQ(s.command_counts().summary(), "helo=1 mail=1 rcpt=1 data=0/1 quit=1 commands=4/5");
+}
+
 }  // namespace
 }  // namespace filterd::smtp
