@@ -65,11 +65,11 @@ std::expected<std::string, IoError> deliver_to_maildir(const MaildirDelivery& d,
   static std::atomic<unsigned long long> counter{0};
   std::string dir = d.maildir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  // The domain directory, then the Maildir and its three subdirectories.
-  const size_t parent_end = dir.rfind('/');
-  if (parent_end != std::string::npos && parent_end > 0) {
-    if (auto r = make_dir(dir.substr(0, parent_end), d.owner); !r)
-      return std::unexpected(r.error());
+  // Missing parents (domain directory, even the base) like virtual(8), then
+  // the Maildir and its three subdirectories.
+  for (size_t slash = dir.find('/', 1); slash != std::string::npos;
+       slash = dir.find('/', slash + 1)) {
+    if (auto r = make_dir(dir.substr(0, slash), d.owner); !r) return std::unexpected(r.error());
   }
   for (const std::string& sub : {dir, dir + "/tmp", dir + "/new", dir + "/cur"}) {
     if (auto r = make_dir(sub, d.owner); !r) return std::unexpected(r.error());

@@ -11,7 +11,7 @@
 // line ends (Maildir is a local format) and Return-Path and Delivered-To
 // on top, like virtual(8).
 //
-// Missing Maildir directories (and the domain directory above them) are
+// Missing directories on the way (the domain directory, even the base) are
 // created mode 0700 and given to `owner` when one is set. Errors carry
 // errno; the caller defers on any of them.
 #pragma once
