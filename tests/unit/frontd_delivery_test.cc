@@ -282,5 +282,15 @@ TEST(Config, FileWithContinuationLinesAndDollarExpansion) {
   EXPECT_NE(bad.error().find("frontd.conf:2"), std::string::npos) << bad.error();
 }
 
+TEST(Config, ShippedSampleFileIsTheGeneratedDefaultsAndLoads) {
+  std::ifstream in(FILTERD_SOURCE_DIR "/etc/frontd.conf");
+  ASSERT_TRUE(in) << "etc/frontd.conf missing";
+  std::string shipped((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(shipped, default_config_file())
+      << "regenerate: frontd --print-defaults > etc/frontd.conf";
+  auto c = load_config({FILTERD_SOURCE_DIR "/etc/frontd.conf", {}});
+  EXPECT_TRUE(c) << c.error();
+}
+
 }  // namespace
 }  // namespace filterd::frontd
