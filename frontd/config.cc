@@ -31,6 +31,26 @@ po::options_description option_table() {
      "separated; IPv6 as [::]:25; empty: off")
     ("reinjection_listen", s("127.0.0.1:10025"), "where content_filter hands filtered mail "
      "back: loopback addresses only; no filtering, XFORWARD accepted; empty: off")
+    ("submission_listen", s(""), "addresses of the submission service (RFC 6409, port 587): "
+     "STARTTLS, then AUTH is required to send; empty: off")
+    ("smtps_listen", s(""), "addresses of the submissions service (RFC 8314, port 465): TLS "
+     "from the first byte, AUTH required to send; empty: off")
+    ("smtpd_tls_cert_file", s(""), "PEM certificate chain for STARTTLS and smtps")
+    ("smtpd_tls_key_file", s(""), "PEM private key of smtpd_tls_cert_file")
+    ("smtpd_tls_security_level", s("none"), "STARTTLS on the smtp service: none or may")
+    ("smtpd_tls_auth_only", s("yes"), "offer AUTH only under TLS (yes or no)")
+    ("broken_sasl_auth_clients", s("no"), "also advertise the old AUTH=PLAIN LOGIN form "
+     "(Outlook Express, old Outlook)")
+    ("smtpd_sasl_auth_enable", s("no"), "offer AUTH on the smtp service too (always on "
+     "submission and smtps)")
+    ("smtpd_sasl_type", s("passwd_file"), "AUTH backend: passwd_file (user:crypt-hash lines, "
+     "yescrypt or SHA-512) or dovecot (Dovecot's auth protocol)")
+    ("smtpd_sasl_path", s(""), "passwd_file: the file; dovecot: /path/to/auth-client socket "
+     "or inet:HOST:PORT")
+    ("smtpd_client_auth_failure_limit", po::value<unsigned>()->default_value(5),
+     "failed AUTH attempts per client address per anvil_rate_time_unit; then 454 until the "
+     "window passes (0: no limit)")
+    ("anvil_rate_time_unit", s("60s"), "the window of smtpd_client_auth_failure_limit")
     ("mynetworks", s("127.0.0.0/8 [::1]/128"), "clients that may relay (permit_mynetworks)")
     ("virtual_mailbox_domains", s(""), "domains frontd is the final destination for: names, "
      "/file, texthash:/file")
@@ -321,6 +341,49 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
     }
   }
   c.reinjection_listen = *reinject;
+  for (auto [key, out] : {std::pair{"submission_listen", &c.submission_listen},
+                          std::pair{"smtps_listen", &c.smtps_listen}}) {
+    auto eps = parse_listen(str(key));
+    if (!eps) return bad(key, eps.error());
+    *out = *eps;
+  }
+  auto yes_no = [&](const char* key, bool& out) -> std::expected<void, std::string> {
+    const std::string v = str(key);
+    if (v != "yes" && v != "no") return bad(key, "expected yes or no");
+    out = v == "yes";
+    return {};
+  };
+  for (auto [key, out] : {std::pair{"smtpd_tls_auth_only", &c.tls_auth_only},
+                          std::pair{"broken_sasl_auth_clients", &c.broken_sasl_auth_clients},
+                          std::pair{"smtpd_sasl_auth_enable", &c.smtp_sasl_auth_enable}}) {
+    if (auto r = yes_no(key, *out); !r) return std::unexpected(r.error());
+  }
+  const std::string level = str("smtpd_tls_security_level");
+  if (level != "none" && level != "may")
+    return bad("smtpd_tls_security_level", "expected none or may");
+  c.smtp_offer_starttls = level == "may";
+  c.tls_cert_file = str("smtpd_tls_cert_file");
+  c.tls_key_file = str("smtpd_tls_key_file");
+  const bool tls_needed =
+      c.smtp_offer_starttls || !c.submission_listen.empty() || !c.smtps_listen.empty();
+  if (tls_needed && (c.tls_cert_file.empty() || c.tls_key_file.empty())) {
+    return bad(c.tls_cert_file.empty() ? "smtpd_tls_cert_file" : "smtpd_tls_key_file",
+               "needed for submission, smtps or smtpd_tls_security_level = may");
+  }
+  c.sasl_type = str("smtpd_sasl_type");
+  c.sasl_path = str("smtpd_sasl_path");
+  if (c.sasl_type != "passwd_file" && c.sasl_type != "dovecot") {
+    return bad("smtpd_sasl_type", "expected passwd_file or dovecot");
+  }
+  const bool sasl_needed =
+      c.smtp_sasl_auth_enable || !c.submission_listen.empty() || !c.smtps_listen.empty();
+  if (sasl_needed && c.sasl_path.empty()) {
+    return bad("smtpd_sasl_path", "needed for AUTH (submission, smtps, smtpd_sasl_auth_enable)");
+  }
+  c.auth_failure_limit = num("smtpd_client_auth_failure_limit");
+  if (auto r = dur("anvil_rate_time_unit", c.auth_failure_window); !r) {
+    return std::unexpected(r.error());
+  }
   auto nets = policy::NetworkList::parse(str("mynetworks"));
   if (!nets) return bad("mynetworks", nets.error());
   c.mynetworks = std::make_shared<const policy::NetworkList>(std::move(*nets));

@@ -32,6 +32,18 @@ struct Config {
 
   std::vector<smtp::Endpoint> smtp_listen;         // port 25 role: local domains only
   std::vector<smtp::Endpoint> reinjection_listen;  // loopback only: from content_filter
+  std::vector<smtp::Endpoint> submission_listen;   // port 587 role: STARTTLS, then AUTH
+  std::vector<smtp::Endpoint> smtps_listen;        // port 465 role: TLS from the start, AUTH
+
+  std::string tls_cert_file, tls_key_file;
+  bool smtp_offer_starttls = false;  // smtpd_tls_security_level = may (smtp service)
+  bool tls_auth_only = true;         // AUTH only under TLS
+  bool broken_sasl_auth_clients = false;
+  bool smtp_sasl_auth_enable = false;  // AUTH on the smtp service too
+  std::string sasl_type;               // "passwd_file" | "dovecot"
+  std::string sasl_path;
+  unsigned auth_failure_limit = 0;  // failed AUTHs per client per window
+  std::chrono::seconds auth_failure_window{0};
   std::shared_ptr<const policy::NetworkList> mynetworks;
 
   std::string virtual_mailbox_domains;  // spec, parsed into DomainList at start

@@ -10,16 +10,19 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <iostream>
 
 #include "filterd/logging.h"
 #include "filterd/privileges.h"
+#include "frontd/auth.h"
 #include "frontd/config.h"
 #include "frontd/local_directory.h"
 #include "frontd/qmgr.h"
 #include "frontd/queue_store.h"
 #include "frontd/smtpd.h"
+#include "frontd/tls.h"
 #include "smtp/asio.h"
 
 namespace {
@@ -30,7 +33,7 @@ using filterd::frontd::Config;
 constexpr const char* kUsage =
     "usage: frontd [--config FILE] [--key=value ...]\n"
     "       frontd [--config FILE] --check-config | --print-config\n"
-    "       frontd --print-defaults | --help | --version\n";
+    "       frontd --print-defaults | --hash-password | --help | --version\n";
 constexpr auto kShutdownGrace = std::chrono::seconds(30);
 // How often map files are checked for changes (Postfix daemons notice a
 // changed table within about this long, too).
@@ -61,7 +64,27 @@ int run(const Config& config) {
     return 1;
   }
   filterd::frontd::Qmgr qmgr(io, disk, *store, config, *directory);
-  filterd::frontd::Smtpd smtpd(io, config, *directory, qmgr);
+  std::shared_ptr<asio::ssl::context> tls;
+  if (!config.tls_cert_file.empty() || !config.tls_key_file.empty()) {
+    auto ctx = filterd::frontd::make_tls_context(config.tls_cert_file, config.tls_key_file);
+    if (!ctx) {
+      spdlog::critical("{}", ctx.error());
+      return 1;
+    }
+    tls = *ctx;
+  }
+  asio::thread_pool auth_workers(1);  // password hashing stays off the I/O thread
+  std::unique_ptr<filterd::frontd::Authenticator> auth;
+  if (!config.sasl_path.empty()) {
+    auto a = filterd::frontd::make_authenticator(config.sasl_type, config.sasl_path, auth_workers);
+    if (!a) {
+      spdlog::critical("{}", a.error());
+      return 1;
+    }
+    auth = std::move(*a);
+    spdlog::info("SASL: PLAIN LOGIN via {}", auth->describe());
+  }
+  filterd::frontd::Smtpd smtpd(io, config, *directory, qmgr, tls, auth.get());
   smtpd_ptr = &smtpd;
   try {
     smtpd.bind();
@@ -123,6 +146,7 @@ int run(const Config& config) {
                config.content_filter ? config.content_filter->str() : "none");
   io.run();
   disk.join();
+  auth_workers.join();
   spdlog::info("frontd stopped");
   return 0;
 }
@@ -139,6 +163,17 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "--version") {
       std::cout << "frontd 0.1.0\n";
+      return 0;
+    } else if (a == "--hash-password") {
+      // Reads a password from stdin, prints a yescrypt hash for smtpd_sasl_path.
+      std::string pw;
+      std::getline(std::cin, pw);
+      const std::string h = filterd::frontd::hash_password(pw);
+      if (h.empty()) {
+        std::cerr << "frontd: cannot hash the password\n";
+        return 1;
+      }
+      std::cout << h << "\n";
       return 0;
     } else if (a == "--print-defaults") {
       std::cout << filterd::frontd::default_config_file();

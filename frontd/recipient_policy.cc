@@ -10,6 +10,9 @@ namespace filterd::frontd {
 std::optional<smtp::Reply> check_recipient(std::string_view address, const ClientTrust& client,
                                            const LocalTables& tables) {
   const std::string quoted = "<" + std::string(address) + ">";
+  if (client.require_auth && !client.authenticated) {
+    return smtp::Reply{530, "5.7.0", quoted + ": Authentication required"};
+  }
   const Address a = split_address(address);
   if (has_routing(a)) return smtp::Reply{554, "5.7.1", quoted + ": Relay access denied"};
   if (a.domain.empty() || a.local.empty()) {

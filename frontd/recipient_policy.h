@@ -8,6 +8,7 @@
 //        in virtual_mailbox_maps ................... accepted
 //        otherwise ................................. 550 5.1.1 User unknown
 //      (also for trusted clients: Postfix's smtpd_reject_unlisted_recipient)
+//   0. submission and smtps without AUTH .......... 530 5.7.0 Authentication required
 //   4. another domain: permit_mynetworks, permit_sasl_authenticated and the
 //      reinjection listener (the content filter) may relay; everyone else
 //      gets reject_unauth_destination's 554 5.7.1 Relay access denied.
@@ -28,6 +29,7 @@ struct ClientTrust {
   bool mynetworks = false;     // permit_mynetworks
   bool authenticated = false;  // permit_sasl_authenticated
   bool reinjection = false;    // the content filter handing mail back
+  bool require_auth = false;   // submission services: nothing without AUTH
 };
 
 struct LocalTables {

@@ -1,6 +1,7 @@
 // smtpd.cc — see smtpd.h.
 #include "frontd/smtpd.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
@@ -15,7 +16,39 @@ namespace asio = boost::asio;
 namespace {
 
 const char* service_name(Service s) {
-  return s == Service::kSmtp ? "smtp" : "reinjection";
+  switch (s) {
+    case Service::kSmtp:
+      return "smtp";
+    case Service::kSubmission:
+      return "submission";
+    case Service::kSmtps:
+      return "smtps";
+    case Service::kReinjection:
+      return "reinjection";
+  }
+  return "?";
+}
+
+// The address the client connected to ("" for non-IP sockets).
+std::string local_address(smtp::Socket& s) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(s.native_handle(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
+  } else if (ss.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
+  }
+  return buf;
+}
+
+// RFC 3848 protocol names for Received.
+std::string protocol_name(const smtp::ServerSession& s) {
+  std::string p = s.esmtp() ? "ESMTP" : "SMTP";
+  if (s.esmtp() && s.tls_active()) p += "S";
+  if (s.esmtp() && s.authenticated()) p += "A";
+  return p;
 }
 
 std::string client_name(const std::string& addr) {
@@ -37,8 +70,15 @@ std::string received_field(std::string_view helo, std::string_view client_addr,
   return f + "; " + policy::rfc5322_date(now) + "\r\n";
 }
 
-Smtpd::Smtpd(asio::io_context& io, const Config& config, LocalDirectory& directory, Qmgr& qmgr)
-    : io_(io), config_(config), directory_(directory), qmgr_(qmgr) {}
+Smtpd::Smtpd(asio::io_context& io, const Config& config, LocalDirectory& directory, Qmgr& qmgr,
+             std::shared_ptr<asio::ssl::context> tls, Authenticator* auth)
+    : io_(io),
+      config_(config),
+      directory_(directory),
+      qmgr_(qmgr),
+      tls_(std::move(tls)),
+      auth_(auth),
+      throttle_(config.auth_failure_limit, config.auth_failure_window) {}
 
 void Smtpd::bind() {
   auto add = [&](const std::vector<smtp::Endpoint>& eps, Service s) {
@@ -48,6 +88,8 @@ void Smtpd::bind() {
     }
   };
   add(config_.smtp_listen, Service::kSmtp);
+  add(config_.submission_listen, Service::kSubmission);
+  add(config_.smtps_listen, Service::kSmtps);
   add(config_.reinjection_listen, Service::kReinjection);
 }
 
@@ -94,23 +136,60 @@ asio::awaitable<void> Smtpd::accept_loop(size_t index) {
   }
 }
 
-asio::awaitable<bool> Smtpd::write_all(smtp::GuardedSocket& conn, std::string out) {
+asio::awaitable<bool> Smtpd::write_all(ClientStream& stream, std::string out) {
   if (out.empty()) co_return true;
-  boost::system::error_code ec;
-  conn.expires_after(config_.smtpd_timeout);
-  co_await asio::async_write(conn.socket(), asio::buffer(out),
-                             asio::redirect_error(asio::use_awaitable, ec));
+  stream.guard().expires_after(config_.smtpd_timeout);
+  const boost::system::error_code ec = co_await stream.write(std::move(out));
   co_return !ec;
 }
 
+asio::awaitable<void> Smtpd::authenticate(smtp::ServerSession& session, std::string client_addr,
+                                          std::string local_addr, bool secured) {
+  smtp::AuthRequest req = session.take_auth_request();
+  const std::string client = client_name(client_addr);
+  const std::string user = printable(req.credentials.authcid, 100);
+  if (!throttle_.allowed(client_addr, AuthThrottle::Clock::now())) {
+    spdlog::warn(
+        "{}: SASL {} authentication refused: too many failed attempts, "
+        "sasl_username={}",
+        client, req.mechanism, user);
+    session.finish_auth(
+        smtp::Reply{454, "4.7.0", "Temporary authentication failure: too many failed attempts"},
+        "");
+    co_return;
+  }
+  AuthResult r = co_await auth_->authenticate(std::move(req.credentials),
+                                              AuthContext{client_addr, local_addr, secured});
+  switch (r.kind) {
+    case AuthResult::Kind::kOk:
+      session.finish_auth(smtp::Reply{235, "2.7.0", "Authentication successful"}, r.user);
+      break;
+    case AuthResult::Kind::kFail:
+      throttle_.record_failure(client_addr, AuthThrottle::Clock::now());
+      spdlog::warn("{}: SASL {} authentication failed: {}, sasl_username={}", client,
+                   session.auth_mechanism().empty() ? req.mechanism : session.auth_mechanism(),
+                   printable(r.reason), user);
+      session.finish_auth(smtp::Reply{535, "5.7.8", "Error: authentication failed"}, "");
+      break;
+    case AuthResult::Kind::kTempFail:
+      spdlog::warn("{}: SASL {} authentication temporarily failed: {}, sasl_username={}", client,
+                   req.mechanism, printable(r.reason), user);
+      session.finish_auth(smtp::Reply{454, "4.7.0", "Temporary authentication failure"}, "");
+      break;
+  }
+}
+
 asio::awaitable<smtp::Reply> Smtpd::queue_message(smtp::Transaction txn, Service service,
-                                                  std::string client_addr, std::string helo,
-                                                  bool esmtp) {
+                                                  std::string client_addr,
+                                                  const smtp::ServerSession& session) {
+  const std::string helo = session.helo();
+  const bool esmtp = session.esmtp();
   const std::string client = client_name(client_addr);
   QueuedMessage m;
   m.id = qmgr_.new_id();
   m.arrival_ms = now_ms();
-  m.stage = service == Service::kSmtp && config_.content_filter ? Stage::kFilter : Stage::kDeliver;
+  m.stage =
+      service != Service::kReinjection && config_.content_filter ? Stage::kFilter : Stage::kDeliver;
   m.client = client;
   m.helo = helo;
   m.envelope = std::move(txn.envelope);
@@ -119,11 +198,12 @@ asio::awaitable<smtp::Reply> Smtpd::queue_message(smtp::Transaction txn, Service
     smtp::XForward& x = m.envelope.xforward;
     x.name = "unknown";
     x.addr = client_addr;
-    x.proto = esmtp ? "ESMTP" : "SMTP";
+    x.proto = protocol_name(session);
     x.helo = helo;
     x.source = "REMOTE";
   }
-  m.data = received_field(helo, client_addr, config_.myhostname, esmtp ? "ESMTP" : "SMTP", m.id,
+  (void)esmtp;
+  m.data = received_field(helo, client_addr, config_.myhostname, protocol_name(session), m.id,
                           m.envelope, m.arrival_ms / 1000) +
            txn.data;
   const std::string message_id = printable(header_value(m.data, "Message-ID"));
@@ -135,7 +215,12 @@ asio::awaitable<smtp::Reply> Smtpd::queue_message(smtp::Transaction txn, Service
     co_return smtp::Reply{451, "4.3.0", "Error: queue file write error"};
   }
   const std::string& id = *queued;
-  spdlog::info("{}: client={}", id, client);
+  if (session.authenticated()) {
+    spdlog::info("{}: client={}, sasl_method={}, sasl_username={}", id, client,
+                 session.auth_mechanism(), printable(session.auth_user(), 100));
+  } else {
+    spdlog::info("{}: client={}", id, client);
+  }
   spdlog::info("{}: message-id={}", id, message_id);
   spdlog::info("{}: from=<{}>, size={}, nrcpt={} (queue active)", id, printable(sender, 300), size,
                nrcpt);
@@ -151,73 +236,114 @@ asio::awaitable<void> Smtpd::serve(smtp::Socket socket, Service service) {
   } leave{active};
 
   const std::string addr = smtp::peer_address(socket);
+  const std::string local = local_address(socket);
   const std::string client = client_name(addr);
-  auto conn = smtp::GuardedSocket::create(std::move(socket));
+  ClientStream stream(smtp::GuardedSocket::create(std::move(socket)));
+  spdlog::info("connect from {}", client);
+  if (service == Service::kSmtps) {
+    stream.guard().expires_after(config_.smtpd_timeout);
+    const boost::system::error_code ec = co_await stream.handshake(tls_);
+    if (ec) {
+      spdlog::info("SSL_accept error from {}: {}", client, ec.message());
+      stream.guard().close();
+      spdlog::info("lost connection after CONNECT from {}", client);
+      co_return;
+    }
+    spdlog::info("TLS connection established from {}: {}", client, stream.tls_description());
+  }
+
+  const bool submission = service == Service::kSubmission || service == Service::kSmtps;
   ClientTrust trust;
   trust.mynetworks = config_.mynetworks && config_.mynetworks->contains(addr);
   trust.reinjection = service == Service::kReinjection;
+  trust.require_auth = submission;
 
   smtp::SessionOptions opts;
   opts.hostname = config_.myhostname;
   opts.banner = config_.smtpd_banner;
   opts.limits = config_.session_limits;
   opts.allow_xforward = service == Service::kReinjection;
+  opts.tls_active = service == Service::kSmtps;
+  opts.offer_starttls = tls_ && (service == Service::kSubmission ||
+                                 (service == Service::kSmtp && config_.smtp_offer_starttls));
+  if (auth_ && (submission || (service == Service::kSmtp && config_.smtp_sasl_auth_enable))) {
+    opts.auth_mechanisms = "PLAIN LOGIN";
+  }
+  opts.auth_requires_tls = config_.tls_auth_only;
+  opts.auth_broken_clients = config_.broken_sasl_auth_clients;
   smtp::ServerSession* self = nullptr;
   opts.check_recipient = [&](const smtp::Envelope& env,
                              const smtp::Recipient& r) -> std::optional<smtp::Reply> {
     const DirectorySnapshot dir = directory_.snapshot();
-    auto refused = check_recipient(r.address, trust, dir.tables());
+    ClientTrust now = trust;
+    now.authenticated = self != nullptr && self->authenticated();
+    auto refused = check_recipient(r.address, now, dir.tables());
     if (refused) {
       spdlog::info("NOQUEUE: reject: RCPT from {}: {}; from=<{}> to=<{}> proto={} helo=<{}>",
                    client, refused->one_line(), printable(env.sender, 300),
-                   printable(r.address, 300), self && self->esmtp() ? "ESMTP" : "SMTP",
+                   printable(r.address, 300), self ? protocol_name(*self) : "SMTP",
                    printable(self ? self->helo() : "", 255));
     }
     return refused;
   };
   smtp::ServerSession session(opts);
   self = &session;
-  spdlog::info("connect from {}", client);
 
-  bool ok = co_await write_all(*conn, session.greeting());
+  bool ok = co_await write_all(stream, session.greeting());
   char buf[64 * 1024];
   while (ok && !session.closed()) {
     if (stopping_ && session.state() == smtp::ServerSession::State::kCommand) {
       session.on_shutdown();
       break;
     }
-    conn->expires_after(session.state() == smtp::ServerSession::State::kData
-                            ? config_.data_timeout
-                            : config_.smtpd_timeout);
-    boost::system::error_code ec;
-    size_t n = co_await conn->socket().async_read_some(
-        asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+    stream.guard().expires_after(session.state() == smtp::ServerSession::State::kData
+                                     ? config_.data_timeout
+                                     : config_.smtpd_timeout);
+    auto [n, ec] = co_await stream.read_some(buf, sizeof buf);
     if (ec) {
-      if (conn->timed_out()) {
-        spdlog::info("timeout after {} from {}",
-                     session.state() == smtp::ServerSession::State::kData ? "DATA" : "command",
-                     client);
+      const char* when = session.state() == smtp::ServerSession::State::kData ? "DATA" : "command";
+      if (stream.guard().timed_out()) {
+        spdlog::info("timeout after {} from {}", when, client);
         session.on_timeout();
       } else {
-        spdlog::info("lost connection after {} from {}",
-                     session.state() == smtp::ServerSession::State::kData ? "DATA" : "command",
-                     client);
+        spdlog::info("lost connection after {} from {}", when, client);
       }
       break;  // never said 250 for a half-received message: the client retries
     }
     session.feed(std::string_view(buf, n));
-    while (ok && session.transaction_ready()) {
-      ok = co_await write_all(*conn, session.take_output());
-      if (!ok) break;
-      conn->expires_after(std::chrono::hours(1));  // disk writes are bounded by the disk
-      smtp::Reply r = co_await queue_message(session.take_transaction(), service, addr,
-                                             session.helo(), session.esmtp());
-      session.finish_data({r});
+    for (;;) {
+      using State = smtp::ServerSession::State;
+      if (session.transaction_ready()) {
+        ok = co_await write_all(stream, session.take_output());
+        if (!ok) break;
+        stream.guard().expires_after(std::chrono::hours(1));  // bounded by the disk
+        smtp::Reply r = co_await queue_message(session.take_transaction(), service, addr, session);
+        session.finish_data({r});
+      } else if (session.state() == State::kAwaitingAuth) {
+        ok = co_await write_all(stream, session.take_output());
+        if (!ok) break;
+        stream.guard().expires_after(std::chrono::minutes(2));  // the backend bounds its waits
+        co_await authenticate(session, addr, local, stream.tls());
+      } else if (session.state() == State::kStartTls) {
+        ok = co_await write_all(stream, session.take_output());
+        if (!ok) break;
+        stream.guard().expires_after(config_.smtpd_timeout);
+        const boost::system::error_code hs = co_await stream.handshake(tls_);
+        if (hs) {
+          spdlog::info("SSL_accept error from {}: {}", client, hs.message());
+          ok = false;
+          break;
+        }
+        spdlog::info("TLS connection established from {}: {}", client, stream.tls_description());
+        session.tls_started();
+      } else {
+        break;
+      }
     }
-    if (ok) ok = co_await write_all(*conn, session.take_output());
+    if (ok) ok = co_await write_all(stream, session.take_output());
   }
-  if (session.closed()) (void)co_await write_all(*conn, session.take_output());
-  conn->close();
+  if (session.closed()) (void)co_await write_all(stream, session.take_output());
+  stream.guard().close();
   spdlog::info("disconnect from {} {}", client, session.command_counts().summary());
 }
 

@@ -5,6 +5,8 @@
 // Services:
 //   smtp         mail for virtual_mailbox_domains from anyone; relaying for
 //                mynetworks only. Queued for content_filter when one is set.
+//   submission   STARTTLS, then AUTH; without AUTH nothing is accepted (530).
+//   smtps        the same with TLS from the first byte (RFC 8314).
 //   reinjection  loopback only (config enforces it): the content filter
 //                hands mail back; XFORWARD accepted, any domain may be
 //                relayed, unknown local users still get 550. Queued for
@@ -25,21 +27,26 @@
 #include <memory>
 #include <vector>
 
+#include "frontd/auth.h"
+#include "frontd/auth_throttle.h"
 #include "frontd/config.h"
 #include "frontd/local_directory.h"
 #include "frontd/qmgr.h"
+#include "frontd/tls.h"
 #include "smtp/asio.h"
 #include "smtp/deadline.h"
 #include "smtp/endpoint.h"
 
 namespace filterd::frontd {
 
-enum class Service { kSmtp, kReinjection };
+enum class Service { kSmtp, kSubmission, kSmtps, kReinjection };
 
 class Smtpd {
  public:
-  // REQUIRES: the arguments outlive the Smtpd.
-  Smtpd(boost::asio::io_context& io, const Config& config, LocalDirectory& directory, Qmgr& qmgr);
+  // REQUIRES: the arguments outlive the Smtpd. `tls` may be null (no TLS
+  // listeners configured), `auth` too (no AUTH anywhere).
+  Smtpd(boost::asio::io_context& io, const Config& config, LocalDirectory& directory, Qmgr& qmgr,
+        std::shared_ptr<boost::asio::ssl::context> tls, Authenticator* auth);
 
   // Binds every configured listener. Throws boost::system::system_error.
   void bind();
@@ -56,15 +63,21 @@ class Smtpd {
   };
   boost::asio::awaitable<void> accept_loop(size_t index);
   boost::asio::awaitable<void> serve(smtp::Socket socket, Service service);
-  boost::asio::awaitable<bool> write_all(smtp::GuardedSocket& conn, std::string out);
+  boost::asio::awaitable<bool> write_all(ClientStream& stream, std::string out);
+  // Verifies a finished AUTH exchange and answers it.
+  boost::asio::awaitable<void> authenticate(smtp::ServerSession& session, std::string client_addr,
+                                            std::string local_addr, bool secured);
   boost::asio::awaitable<smtp::Reply> queue_message(smtp::Transaction txn, Service service,
-                                                    std::string client_addr, std::string helo,
-                                                    bool esmtp);
+                                                    std::string client_addr,
+                                                    const smtp::ServerSession& session);
 
   boost::asio::io_context& io_;
   const Config& config_;
   LocalDirectory& directory_;
   Qmgr& qmgr_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  Authenticator* auth_;
+  AuthThrottle throttle_;
   std::vector<Listener> listeners_;
   std::shared_ptr<unsigned> active_ = std::make_shared<unsigned>(0);
   bool stopping_ = false;
