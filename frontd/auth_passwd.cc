@@ -31,11 +31,11 @@ class PasswdFile : public Authenticator {
   }
 
   asio::awaitable<AuthResult> authenticate(smtp::PlainCredentials creds, AuthContext) override {
+    // Captures by reference: `creds` lives in this frame until the hashing is
+    // done (GCC 12 double-destroys non-trivial captures moved into a
+    // coroutine lambda).
     co_return co_await asio::co_spawn(
-        workers_,
-        [this, creds = std::move(creds)]() -> asio::awaitable<AuthResult> {
-          co_return check(creds);
-        },
+        workers_, [&]() -> asio::awaitable<AuthResult> { co_return check(creds); },
         asio::use_awaitable);
   }
 

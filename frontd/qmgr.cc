@@ -13,11 +13,13 @@ namespace filterd::frontd {
 namespace asio = boost::asio;
 namespace {
 
-// Runs f() on the disk thread and resumes on the caller's executor.
+// Runs f() on the disk thread and resumes on the caller's executor. `f`
+// is captured by reference (it lives in this frame): GCC 12 double-destroys
+// non-trivial captures moved into a coroutine lambda.
 template <typename F>
 asio::awaitable<std::invoke_result_t<F>> on_disk(asio::thread_pool& disk, F f) {
   co_return co_await asio::co_spawn(
-      disk, [f = std::move(f)]() -> asio::awaitable<std::invoke_result_t<F>> { co_return f(); },
+      disk, [&f]() -> asio::awaitable<std::invoke_result_t<F>> { co_return f(); },
       asio::use_awaitable);
 }
 
