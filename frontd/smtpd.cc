@@ -6,6 +6,8 @@
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "frontd/mail_header.h"
 #include "frontd/recipient_policy.h"
 #include "policy/dsn.h"
@@ -158,8 +160,12 @@ asio::awaitable<void> Smtpd::authenticate(smtp::ServerSession& session, std::str
         "");
     co_return;
   }
-  AuthResult r = co_await auth_->authenticate(std::move(req.credentials),
-                                              AuthContext{client_addr, local_addr, secured});
+  // Named locals, not temporaries, as coroutine arguments: GCC 12 destroys
+  // a temporary aggregate in a co_await expression twice.
+  const AuthContext ctx{client_addr, local_addr, secured};
+  smtp::PlainCredentials creds = std::move(req.credentials);
+  AuthResult r = co_await auth_->authenticate(creds, ctx);
+  std::fill(creds.password.begin(), creds.password.end(), '\0');
   switch (r.kind) {
     case AuthResult::Kind::kOk:
       session.finish_auth(smtp::Reply{235, "2.7.0", "Authentication successful"}, r.user);
@@ -317,7 +323,8 @@ asio::awaitable<void> Smtpd::serve(smtp::Socket socket, Service service) {
         ok = co_await write_all(stream, session.take_output());
         if (!ok) break;
         stream.guard().expires_after(std::chrono::hours(1));  // bounded by the disk
-        smtp::Reply r = co_await queue_message(session.take_transaction(), service, addr, session);
+        smtp::Transaction txn = session.take_transaction();
+        smtp::Reply r = co_await queue_message(std::move(txn), service, addr, session);
         session.finish_data({r});
       } else if (session.state() == State::kAwaitingAuth) {
         ok = co_await write_all(stream, session.take_output());
