@@ -59,6 +59,9 @@ po::options_description option_table() {
     ("virtual_mailbox_base", s("/var/mail/vhosts"), "directory the map's paths are relative to")
     ("virtual_uid_maps", s(""), "static:UID owning delivered mail (empty: frontd's own user)")
     ("virtual_gid_maps", s(""), "static:GID owning delivered mail")
+    ("header_checks", s(""), "regexp:/file or pcre:/file of Postfix header_checks rules "
+     "(IGNORE, REJECT, WARN, DISCARD, REPLACE, PREPEND) for mail from the smtp, submission "
+     "and smtps services")
     ("content_filter", s(""), "where each queued message goes before delivery, e.g. "
      "smtp:[127.0.0.1]:10024 (filterd); empty: deliver directly")
     ("relayhost", s(""), "next hop for mail to other domains: [host]:port; empty: such mail "
@@ -404,6 +407,11 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
     auto gid = parse_static_id(str("virtual_gid_maps"));
     if (!gid) return bad("virtual_gid_maps", gid.error());
     c.mailbox_owner = MailboxOwner{*uid, *gid};
+  }
+  c.header_checks = str("header_checks");
+  if (!c.header_checks.empty() && !c.header_checks.starts_with("regexp:/") &&
+      !c.header_checks.starts_with("pcre:/")) {
+    return bad("header_checks", "expected regexp:/PATH or pcre:/PATH");
   }
   if (!str("content_filter").empty()) {
     auto ep = parse_next_hop(str("content_filter"));

@@ -18,6 +18,7 @@
 #include "filterd/privileges.h"
 #include "frontd/auth.h"
 #include "frontd/config.h"
+#include "frontd/header_checks.h"
 #include "frontd/local_directory.h"
 #include "frontd/qmgr.h"
 #include "frontd/queue_store.h"
@@ -84,7 +85,18 @@ int run(const Config& config) {
     auth = std::move(*a);
     spdlog::info("SASL: PLAIN LOGIN via {}", auth->describe());
   }
-  filterd::frontd::Smtpd smtpd(io, config, *directory, qmgr, tls, auth.get());
+  std::optional<filterd::frontd::HeaderChecks> header_checks;
+  if (!config.header_checks.empty()) {
+    auto hc = filterd::frontd::HeaderChecks::load(config.header_checks);
+    if (!hc) {
+      spdlog::critical("header_checks: {}", hc.error());
+      return 1;
+    }
+    header_checks = std::move(*hc);
+    spdlog::info("header_checks: {} rules from {}", header_checks->size(), config.header_checks);
+  }
+  filterd::frontd::Smtpd smtpd(io, config, *directory, qmgr, tls, auth.get(),
+                               header_checks ? &*header_checks : nullptr);
   smtpd_ptr = &smtpd;
   try {
     smtpd.bind();

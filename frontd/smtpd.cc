@@ -73,13 +73,15 @@ std::string received_field(std::string_view helo, std::string_view client_addr,
 }
 
 Smtpd::Smtpd(asio::io_context& io, const Config& config, LocalDirectory& directory, Qmgr& qmgr,
-             std::shared_ptr<asio::ssl::context> tls, Authenticator* auth)
+             std::shared_ptr<asio::ssl::context> tls, Authenticator* auth,
+             const HeaderChecks* header_checks)
     : io_(io),
       config_(config),
       directory_(directory),
       qmgr_(qmgr),
       tls_(std::move(tls)),
       auth_(auth),
+      header_checks_(header_checks),
       throttle_(config.auth_failure_limit, config.auth_failure_window) {}
 
 void Smtpd::bind() {
@@ -212,6 +214,23 @@ asio::awaitable<smtp::Reply> Smtpd::queue_message(smtp::Transaction txn, Service
   m.data = received_field(helo, client_addr, config_.myhostname, protocol_name(session), m.id,
                           m.envelope, m.arrival_ms / 1000) +
            txn.data;
+  if (header_checks_ != nullptr && service != Service::kReinjection) {
+    HeaderChecks::Result hc = header_checks_->apply(m.data);
+    static constexpr const char* kNames[] = {"ignore",  "reject",  "warning", "discard",
+                                             "replace", "prepend", "dunno"};
+    const std::string to =
+        m.envelope.recipients.empty() ? "" : printable(m.envelope.recipients.front().address);
+    for (const auto& e : hc.events) {
+      if (e.action == HeaderChecks::Action::kIgnore) continue;
+      spdlog::info("{}: {}: header {} from {}; from=<{}> to=<{}> proto={} helo=<{}>: {}", m.id,
+                   kNames[static_cast<int>(e.action)], e.header, client,
+                   printable(m.envelope.sender), to, protocol_name(session), printable(helo),
+                   printable(e.text));
+    }
+    if (hc.reject) co_return *hc.reject;
+    if (hc.discard) co_return smtp::Reply{250, "2.0.0", "Ok: queued as " + m.id};
+    m.data = std::move(hc.message);
+  }
   const std::string message_id = printable(header_value(m.data, "Message-ID"));
   const size_t size = m.data.size(), nrcpt = m.envelope.recipients.size();
   const std::string sender = m.envelope.sender;

@@ -30,6 +30,7 @@
 #include "frontd/auth.h"
 #include "frontd/auth_throttle.h"
 #include "frontd/config.h"
+#include "frontd/header_checks.h"
 #include "frontd/local_directory.h"
 #include "frontd/qmgr.h"
 #include "frontd/tls.h"
@@ -44,9 +45,11 @@ enum class Service { kSmtp, kSubmission, kSmtps, kReinjection };
 class Smtpd {
  public:
   // REQUIRES: the arguments outlive the Smtpd. `tls` may be null (no TLS
-  // listeners configured), `auth` too (no AUTH anywhere).
+  // listeners configured), `auth` too (no AUTH anywhere), `header_checks`
+  // too (none configured).
   Smtpd(boost::asio::io_context& io, const Config& config, LocalDirectory& directory, Qmgr& qmgr,
-        std::shared_ptr<boost::asio::ssl::context> tls, Authenticator* auth);
+        std::shared_ptr<boost::asio::ssl::context> tls, Authenticator* auth,
+        const HeaderChecks* header_checks);
 
   // Binds every configured listener. Throws boost::system::system_error.
   void bind();
@@ -77,6 +80,7 @@ class Smtpd {
   Qmgr& qmgr_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   Authenticator* auth_;
+  const HeaderChecks* header_checks_;
   AuthThrottle throttle_;
   std::vector<Listener> listeners_;
   std::shared_ptr<unsigned> active_ = std::make_shared<unsigned>(0);

@@ -192,6 +192,39 @@ class FrontdTest(h.IntegrationTestCase):
         self.assertEqual(got[f"user%elsewhere.test@{DOMAIN}"][0], 554, got)
         self.assertEqual(got[f"nobody@{DOMAIN}"][0], 550, got)
 
+    # -- header_checks ---------------------------------------------------------
+
+    def test_header_checks_ignore_removes_received_fields_that_show_127_0_0_1(self):
+        rules = self.ws.path / "header_checks"
+        rules.write_text("# hide the loopback hops, keep the rest\n"
+                         "/^Received: .*[[(]127\\.0\\.0\\.1[])]/ IGNORE\n"
+                         "/^Subject: .*forbidden/ REJECT no forbidden subjects here\n")
+        fr = self.start_frontd({"header_checks": f"regexp:{rules}"})
+        message = (b"Received: from lan-host (lan-host [192.168.1.5])\n\tby gw.example.test; "
+                   b"Sat, 28 Nov 2026 10:00:00 +0000\n"
+                   b"Received: from localhost (localhost [127.0.0.1])\n\tby gw.example.test; "
+                   b"Sat, 28 Nov 2026 10:00:01 +0000\n"
+                   + h.simple_message(OUTSIDER, [ALICE], "header checks"))
+        h.send_mail(fr.smtp_port, OUTSIDER, [ALICE], message)
+        delivered = fr.wait_delivered("alice", 1)[0]
+        head, _ = h.split_message(delivered)
+        received = [f for f in h.header_fields(head) if f.lower().startswith(b"received:")]
+        self.assertEqual(len(received), 1, b"".join(received).decode())
+        self.assertIn(b"192.168.1.5", received[0])
+        self.assertNotIn(b"127.0.0.1", head, "frontd's own Received is checked too")
+
+        refused = h.send_mail(fr.smtp_port, OUTSIDER, [ALICE],
+                              h.simple_message(OUTSIDER, [ALICE], "a forbidden subject"),
+                              expect_accept=False)
+        self.assertEqual(refused.data_reply[0], 550, refused.data_reply)
+        self.assertIn("5.7.1 no forbidden subjects here", refused.data_reply[1])
+        self.assertRegex(fr.log(), r"[0-9A-F]+: reject: header Subject: a forbidden subject from "
+                         r"unknown\[127\.0\.0\.1\]; from=<someone@elsewhere\.test> "
+                         r"to=<alice@example\.test> proto=ESMTP helo=<client\.example\.test>: "
+                         r"no forbidden subjects here")
+        self.wait_queue_empty(fr)
+        self.assertEqual(len(fr.maildir("alice").messages()), 1)
+
     # -- crash safety --------------------------------------------------------
 
     def test_kill_9_during_a_burst_loses_no_acknowledged_message(self):
