@@ -2,12 +2,14 @@
 // local tables, the queue, the queue manager and the listeners.
 //
 // Usage: frontd [--config FILE] [--key=value ...]
+//        frontd [--config FILE] check | -n | -a | queue list | queue flush
 //        frontd [--config FILE] --check-config | --print-config
-//        frontd --print-defaults | --help | --version
+//        frontd --print-defaults | --hash-password | --help | --version
 // Signals: SIGHUP re-reads virtual_mailbox_domains/maps; SIGUSR1 makes every
 // deferred message due now (queue flush); SIGTERM/SIGINT stop accepting,
 // let transactions and deliveries in progress finish, and exit.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -16,6 +18,7 @@
 
 #include "filterd/logging.h"
 #include "filterd/privileges.h"
+#include "frontd/admin.h"
 #include "frontd/auth.h"
 #include "frontd/config.h"
 #include "frontd/header_checks.h"
@@ -33,6 +36,7 @@ using filterd::frontd::Config;
 
 constexpr const char* kUsage =
     "usage: frontd [--config FILE] [--key=value ...]\n"
+    "       frontd [--config FILE] check | -n | -a | queue list | queue flush\n"
     "       frontd [--config FILE] --check-config | --print-config\n"
     "       frontd --print-defaults | --hash-password | --help | --version\n";
 constexpr auto kShutdownGrace = std::chrono::seconds(30);
@@ -51,9 +55,11 @@ int run(const Config& config) {
     spdlog::critical("{}", directory.error());
     return 1;
   }
-  if (auto r = filterd::prepare_state_dir(config.queue_directory, config.mail_owner); !r) {
-    spdlog::critical("{}", r.error());
-    return 1;
+  for (const char* sub : {"", "/queue", "/status", "/corrupt"}) {
+    if (auto r = filterd::prepare_state_dir(config.queue_directory + sub, config.mail_owner); !r) {
+      spdlog::critical("{}", r.error());
+      return 1;
+    }
   }
   asio::io_context io(1);
   asio::thread_pool disk(1);  // owns the QueueStore and all fsyncs
@@ -108,6 +114,10 @@ int run(const Config& config) {
     spdlog::critical("{}", r.error());
     return 1;
   }
+  const std::string pid_path = filterd::frontd::pid_file(config);
+  if (auto r = posix_io.write_atomic(pid_path, std::to_string(::getpid()) + "\n", false); !r) {
+    spdlog::warn("pid file: {} (frontd queue flush will not find this daemon)", r.error().what);
+  }
   qmgr.start();
   smtpd.start();
 
@@ -159,6 +169,7 @@ int run(const Config& config) {
   io.run();
   disk.join();
   auth_workers.join();
+  (void)posix_io.remove(pid_path);
   spdlog::info("frontd stopped");
   return 0;
 }
@@ -168,6 +179,7 @@ int run(const Config& config) {
 int main(int argc, char** argv) {
   filterd::frontd::LoadOptions load;
   bool check = false, print = false;
+  std::vector<std::string> command;  // "check", "queue list", "-a", ...
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -194,6 +206,8 @@ int main(int argc, char** argv) {
       check = true;
     } else if (a == "--print-config" || a == "-n") {
       print = true;
+    } else if (a == "check" || a == "queue" || a == "list" || a == "flush" || a == "-a") {
+      command.push_back(a);
     } else if (a == "--config" || a == "-c") {
       if (++i >= argc) {
         std::cerr << "frontd: --config needs a file\n" << kUsage;
@@ -217,6 +231,16 @@ int main(int argc, char** argv) {
   if (check) {
     std::cout << "frontd: configuration OK\n";
     return 0;
+  }
+  if (!command.empty()) {
+    std::string cmd;
+    for (const auto& w : command) cmd += (cmd.empty() ? "" : " ") + w;
+    if (cmd == "check") return filterd::frontd::run_check(*config, std::cout);
+    if (cmd == "-a") return filterd::frontd::run_sasl_report(*config, std::cout);
+    if (cmd == "queue list") return filterd::frontd::run_queue_list(*config, std::cout);
+    if (cmd == "queue flush") return filterd::frontd::run_queue_flush(*config, std::cout);
+    std::cerr << "frontd: unknown command '" << cmd << "'\n" << kUsage;
+    return 2;
   }
   if (print) {
     std::cout << filterd::frontd::non_default_settings(load);

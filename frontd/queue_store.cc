@@ -56,13 +56,21 @@ std::expected<void, IoError> QueueStore::enqueue(QueuedMessage& m) {
 }
 
 std::vector<QueueEntry> QueueStore::scan(std::vector<std::string>& problems) {
+  return read_all(problems, true);
+}
+
+std::vector<QueueEntry> QueueStore::list(std::vector<std::string>& problems) {
+  return read_all(problems, false);
+}
+
+std::vector<QueueEntry> QueueStore::read_all(std::vector<std::string>& problems, bool repair) {
   std::vector<QueueEntry> out;
   std::set<std::string> ids;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir_ + "/queue", ec)) {
     const std::string name = e.path().filename().string();
     if (is_temp_name(name)) {
-      fs::remove(e.path(), ec);
+      if (repair) fs::remove(e.path(), ec);
       continue;
     }
     if (!valid_queue_id(name)) {
@@ -76,6 +84,10 @@ std::vector<QueueEntry> QueueStore::scan(std::vector<std::string>& problems) {
     }
     auto m = parse_message(*file, true);
     if (m && m->id != name) m = std::unexpected("id " + m->id + " in file " + name);
+    if (!m && !repair) {
+      problems.push_back(name + ": corrupt queue file (" + m.error() + ")");
+      continue;
+    }
     if (!m) {
       auto moved = move_aside(name);
       problems.push_back(
@@ -96,6 +108,7 @@ std::vector<QueueEntry> QueueStore::scan(std::vector<std::string>& problems) {
     ids.insert(name);
     out.push_back(std::move(entry));
   }
+  if (!repair) return out;
   for (const auto& e : fs::directory_iterator(dir_ + "/status", ec)) {
     const std::string name = e.path().filename().string();
     if (is_temp_name(name) || !ids.contains(name)) fs::remove(e.path(), ec);

@@ -51,6 +51,9 @@ class QueueStore {
   // are moved to corrupt/ and named in `problems` ("ID: reason"); stale
   // temp files are removed.
   std::vector<QueueEntry> scan(std::vector<std::string>& problems);
+  // The same, read-only (for `frontd queue list`): nothing is moved or
+  // removed; corrupt files are only named in `problems`.
+  std::vector<QueueEntry> list(std::vector<std::string>& problems);
 
   // The whole message. An unparsable file is an error (the caller moves it
   // aside with move_aside()).
@@ -68,6 +71,7 @@ class QueueStore {
 
  private:
   QueueStore(std::string dir, SafeIo& io) : dir_(std::move(dir)), io_(&io) {}
+  std::vector<QueueEntry> read_all(std::vector<std::string>& problems, bool repair);
 
   std::string dir_;
   SafeIo* io_;

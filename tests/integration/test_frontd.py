@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import smtplib
+import subprocess
 import sys
 import threading
 import time
@@ -224,6 +225,57 @@ class FrontdTest(h.IntegrationTestCase):
                          r"no forbidden subjects here")
         self.wait_queue_empty(fr)
         self.assertEqual(len(fr.maildir("alice").messages()), 1)
+
+    # -- admin surface -----------------------------------------------------------
+
+    def frontd_cmd(self, fr: h.Frontd, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(fr.binary), "--config", str(fr.conf_path), *args],
+                              capture_output=True, text=True, timeout=h.TIMEOUT)
+
+    def test_check_list_flush_and_non_default_settings(self):
+        dead_port = free_port()
+        fr = self.start_frontd({"content_filter": f"smtp:[127.0.0.1]:{dead_port}",
+                                "minimal_backoff_time": "1h", "maximal_backoff_time": "2h"})
+        check = self.frontd_cmd(fr, "check")
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        self.assertIn("frontd check: no errors", check.stdout)
+        n = self.frontd_cmd(fr, "-n")
+        self.assertIn("minimal_backoff_time = 1h\n", n.stdout)
+        self.assertNotIn("message_size_limit", n.stdout, "defaults are not printed")
+        sasl = self.frontd_cmd(fr, "-a")
+        self.assertIn("mechanisms: PLAIN LOGIN", sasl.stdout)
+        self.assertIn("backends: passwd_file dovecot", sasl.stdout)
+
+        qid = h.send_mail(fr.smtp_port, OUTSIDER, [ALICE, BOB],
+                          h.simple_message(OUTSIDER, [ALICE, BOB], "queued")).queue_id
+        fr.wait_log(rf"{qid}: to=<{re.escape(BOB)}>, .*status=deferred")
+        listing = self.frontd_cmd(fr, "queue", "list")
+        self.assertEqual(listing.returncode, 0, listing.stderr)
+        self.assertRegex(listing.stdout, rf"(?m)^{qid} +\d+ .* filter +{re.escape(OUTSIDER)}$")
+        self.assertRegex(listing.stdout, r"\(451 4\.4\.1 next hop failed: connect to ")
+        self.assertIn(ALICE, listing.stdout)
+        self.assertIn("-- 1 Kbytes in 1 Request.", listing.stdout)
+
+        attempts = len(re.findall(rf"{qid}: to=<{re.escape(ALICE)}>", fr.log()))
+        flush = self.frontd_cmd(fr, "queue", "flush")
+        self.assertEqual(flush.returncode, 0, flush.stdout)
+        fr.wait_log(r"queue flush: 1 messages due now")
+        h.wait_for(lambda: len(re.findall(rf"{qid}: to=<{re.escape(ALICE)}>", fr.log())) > attempts,
+                   "a new attempt after the flush", diagnostics=self.ws.diagnostics)
+
+    def test_check_reports_a_broken_map_with_its_line(self):
+        fr = h.Frontd(self.ws)
+        fr.write_config()
+        with open(fr.vmailbox, "a") as f:
+            f.write("broken-line-without-value\n")
+        check = self.frontd_cmd(fr, "check")
+        self.assertEqual(check.returncode, 1, check.stdout)
+        self.assertRegex(check.stdout, rf"error: +virtual_mailbox_maps: {re.escape(str(fr.vmailbox))}:"
+                         rf"{len(fr.users) + 1}: expected 'key value'")
+        # And the daemon refuses to start with it, saying why.
+        with self.assertRaises(AssertionError):
+            fr.start(timeout=5)
+        self.assertIn("expected 'key value'", fr.log())
 
     # -- crash safety --------------------------------------------------------
 
