@@ -66,6 +66,11 @@ po::options_description option_table() {
      "smtp:[127.0.0.1]:10024 (filterd); empty: deliver directly")
     ("relayhost", s(""), "next hop for mail to other domains: [host]:port; empty: such mail "
      "stays deferred (frontd does no MX lookups)")
+    ("smtp_tls_security_level", s("none"), "STARTTLS to relayhost: none, may (when offered) "
+     "or encrypt (required; the certificate is not verified, as in Postfix)")
+    ("smtp_sasl_password_maps", s(""), "texthash:/file of 'relayhost  user:password' lines "
+     "(the key is relayhost exactly as written, e.g. [mail.example.net]:587); AUTH PLAIN "
+     "to relayhost, only under TLS")
     ("queue_directory", s("/var/spool/frontd"), "the durable queue")
     ("maximal_queue_lifetime", s("5d"), "undeliverable mail is returned to the sender after "
      "this long (Postfix default 5d)")
@@ -459,6 +464,32 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   if (c.max_connections == 0) return bad("smtpd_client_limit", "must be > 0");
   c.client_options.helo_name = c.myhostname;
   c.client_options.all_or_nothing = false;  // per-recipient results go into the queue status
+  c.relay_options = c.client_options;
+  c.relay_options.send_xforward = false;
+  const std::string tls_level = str("smtp_tls_security_level");
+  if (tls_level == "none") {
+    c.relay_options.tls = smtp::ClientOptions::Tls::kNone;
+  } else if (tls_level == "may") {
+    c.relay_options.tls = smtp::ClientOptions::Tls::kMay;
+  } else if (tls_level == "encrypt") {
+    c.relay_options.tls = smtp::ClientOptions::Tls::kEncrypt;
+  } else {
+    return bad("smtp_tls_security_level", "expected none, may or encrypt");
+  }
+  if (!str("smtp_sasl_password_maps").empty()) {
+    auto path = map_path(str("smtp_sasl_password_maps"));
+    if (!path) return bad("smtp_sasl_password_maps", path.error());
+    auto map = TextMap::load(*path);
+    if (!map) return bad("smtp_sasl_password_maps", map.error());
+    if (auto v = map->find(str("relayhost"))) {
+      const size_t colon = v->find(':');
+      if (colon == std::string::npos || colon == 0) {
+        return bad("smtp_sasl_password_maps", "expected user:password for " + str("relayhost"));
+      }
+      c.relay_options.auth_user = v->substr(0, colon);
+      c.relay_options.auth_password = v->substr(colon + 1);
+    }
+  }
   c.mail_owner = str("mail_owner");
   if (!c.mail_owner.empty() && getpwnam(c.mail_owner.c_str()) == nullptr) {
     return bad("mail_owner", "unknown user '" + c.mail_owner + "'");

@@ -67,7 +67,11 @@ struct Config {
   std::chrono::seconds smtpd_timeout{0};
   std::chrono::seconds data_timeout{0};
   unsigned max_connections = 0;
-  smtp::ClientOptions client_options;  // to content_filter and relayhost
+  smtp::ClientOptions client_options;  // to content_filter (loopback: no TLS, no AUTH)
+  // To relayhost: client_options plus smtp_tls_security_level and the
+  // credentials for relayhost from smtp_sasl_password_maps. The TLS client
+  // context is made at start (main.cc).
+  smtp::ClientOptions relay_options;
 
   std::string mail_owner;  // drop privileges to this user after binding
   std::string log;         // "stderr" | "syslog" | "file:PATH"

@@ -250,5 +250,13 @@ int main(int argc, char** argv) {
     std::cerr << "frontd: " << r.error() << "\n";
     return 1;
   }
+  if (config->relay_options.tls != filterd::smtp::ClientOptions::Tls::kNone) {
+    auto ctx = filterd::frontd::make_client_tls_context();
+    if (!ctx) {
+      std::cerr << "frontd: " << ctx.error() << "\n";
+      return 1;
+    }
+    config->relay_options.tls_context = *ctx;
+  }
   return run(*config);
 }

@@ -160,7 +160,7 @@ asio::awaitable<std::vector<Outcome>> Qmgr::deliver(const QueuedMessage& m,
     }
   }
   if (!remote.empty() && config_.relayhost) {
-    auto relayed = co_await deliver_smtp(*config_.relayhost, m, remote, config_.client_options);
+    auto relayed = co_await deliver_smtp(*config_.relayhost, m, remote, config_.relay_options);
     out.insert(out.end(), relayed.begin(), relayed.end());
   } else {
     for (size_t i : remote) {

@@ -39,6 +39,20 @@ std::expected<std::shared_ptr<asio::ssl::context>, std::string> make_tls_context
   return ctx;
 }
 
+std::expected<std::shared_ptr<asio::ssl::context>, std::string> make_client_tls_context() {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  boost::system::error_code ec;
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1,
+                   ec);
+  if (ec) return std::unexpected("TLS client options: " + ec.message());
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  ctx->set_verify_mode(asio::ssl::verify_none, ec);
+  if (ec) return std::unexpected("TLS client verify mode: " + ec.message());
+  return ctx;
+}
+
 ClientStream::ClientStream(std::shared_ptr<smtp::GuardedSocket> conn) : conn_(std::move(conn)) {}
 ClientStream::~ClientStream() = default;
 

@@ -28,6 +28,10 @@ namespace filterd::frontd {
 std::expected<std::shared_ptr<boost::asio::ssl::context>, std::string> make_tls_context(
     const std::string& cert_file, const std::string& key_file);
 
+// A client context for STARTTLS to relayhost: TLS 1.2+, no certificate
+// verification (Postfix's may/encrypt levels). Start-up only.
+std::expected<std::shared_ptr<boost::asio::ssl::context>, std::string> make_client_tls_context();
+
 class ClientStream {
  public:
   explicit ClientStream(std::shared_ptr<smtp::GuardedSocket> conn);

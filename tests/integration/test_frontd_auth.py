@@ -140,6 +140,49 @@ class FrontdAuthTest(h.IntegrationTestCase):
         self.assertEqual(self.relay.messages, [])
         self.assert_no_secrets(fr)
 
+    # -- outbound: relayhost with STARTTLS and AUTH ------------------------------
+
+    def test_relayhost_on_a_submission_port_with_starttls_and_auth(self):
+        relay = self.start()               # frontd B: submission with AUTH, Maildirs for example.test
+        maps = self.ws.path / "sasl_password"
+
+        def front(name, password, port):
+            maps.write_text(f"[127.0.0.1]:{port}  {ALICE}:{password}\n")
+            fr = h.Frontd(self.ws, {"virtual_mailbox_domains": "other.test",
+                                    "relayhost": f"[127.0.0.1]:{port}",
+                                    "smtp_tls_security_level": "encrypt",
+                                    "smtp_sasl_password_maps": f"texthash:{maps}"}, name=name)
+            self.addCleanup(fr.stop)
+            return fr.start()
+
+        a = front("frontd-a", PASSWORD, self.submission_port)
+        qid = h.send_mail(a.smtp_port, OUTSIDER, [BOB],
+                          h.simple_message(OUTSIDER, [BOB], "via the relayhost")).queue_id
+        delivered = relay.wait_delivered("bob", 1)[0]
+        self.assertRegex(delivered.decode(), r"with ESMTPSA id")
+        a.wait_log(rf"{qid}: to=<{re.escape(BOB)}>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:"
+                   rf"{self.submission_port}, .*status=sent \(250 2\.0\.0 Ok: queued as")
+        self.assertRegex(relay.log(), rf"sasl_method=PLAIN, sasl_username={re.escape(ALICE)}")
+        self.assertNotIn(PASSWORD, a.log())
+        a.stop()
+
+        # A wrong password: the relay refuses, the mail waits (4xx), nothing is lost.
+        b = front("frontd-b", "wrong-password", self.submission_port)
+        qid = h.send_mail(b.smtp_port, OUTSIDER, [BOB],
+                          h.simple_message(OUTSIDER, [BOB], "refused login")).queue_id
+        b.wait_log(rf"{qid}: to=<{re.escape(BOB)}>, .*dsn=4\.7\.0, status=deferred \(454 4\.7\.0 "
+                   r"SASL authentication failed: 535 5\.7\.8")
+        self.assertEqual(b.queued(), [qid])
+        b.stop()
+
+        # TLS required but the smtp port does not offer STARTTLS: deferred, never sent in clear.
+        c = front("frontd-c", PASSWORD, relay.smtp_port)
+        qid = h.send_mail(c.smtp_port, OUTSIDER, [BOB],
+                          h.simple_message(OUTSIDER, [BOB], "no tls")).queue_id
+        c.wait_log(rf"{qid}: to=<{re.escape(BOB)}>, .*status=deferred \(451 4\.4\.1 .*does not offer "
+                   r"STARTTLS")
+        self.assertEqual(len(relay.maildir("bob").messages()), 1)
+
     # -- Dovecot ---------------------------------------------------------------
 
     def test_auth_against_dovecot_over_unix_and_inet_sockets(self):
