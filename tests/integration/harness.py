@@ -1299,8 +1299,9 @@ class Dovecot:
     a passwd-file passdb (SHA512-CRYPT), and the auth service's client listener
     both as a unix socket (self.unix_socket) and on 127.0.0.1:self.inet_port."""
 
-    def __init__(self, ws: Workspace, users: dict[str, str]):
+    def __init__(self, ws: Workspace, users: dict[str, str], mail_location: str = ""):
         self.ws = ws
+        self.mail_location = mail_location   # e.g. maildir:/base/%d/%n (for doveadm)
         self.root = ws.sub("dovecot")
         self.unix_socket = self.root / "auth-client"
         self.inet_port = free_port()
@@ -1329,6 +1330,7 @@ ssl = no
 auth_mechanisms = plain login
 disable_plaintext_auth = no
 auth_failure_delay = 0
+mail_location = {self.mail_location}
 passdb {{
   driver = passwd-file
   args = scheme=SHA512-CRYPT {self.root}/passwd
@@ -1360,6 +1362,13 @@ service auth {{
             return unix_socket_accepts(self.unix_socket) and port_accepts(self.inet_port)
         wait_for(ready, "dovecot's auth listeners", timeout, self.ws.diagnostics)
         return self
+
+    def doveadm(self, *args: str) -> subprocess.CompletedProcess:
+        """doveadm with this instance's config (reads mailboxes directly, as the user)."""
+        if not self.conf.exists():
+            self.write_config()
+        return subprocess.run(["doveadm", "-c", str(self.conf), *args], capture_output=True,
+                              text=True, timeout=TIMEOUT)
 
     def stop(self) -> None:
         if self.proc:

@@ -35,7 +35,7 @@ GRACE = 1.0
 
 
 def setUpModule():
-    h.require(h.filterd_missing(), h.frontd_missing(),
+    h.require(h.filterd_missing(), h.frontd_missing(), h.dovecot_missing(),
               None if h.shutil.which("swaks") else "swaks is not installed (Debian package 'swaks')")
 
 
@@ -159,6 +159,21 @@ class FrontdTest(h.IntegrationTestCase):
         self.assertIn(b"Subject: never delivered", bounce, "original headers are returned")
         self.assertNotIn(b"SECRET-BODY", bounce, "the body is never returned")
         self.assertEqual(fr.maildir("bob").messages(), [])
+
+    def test_dovecot_reads_what_frontd_delivered(self):
+        uid, gid = h._mail_uid_gid()
+        fr = self.start_frontd({"virtual_uid_maps": f"static:{uid}",
+                                "virtual_gid_maps": f"static:{gid}"})
+        h.send_mail(fr.smtp_port, OUTSIDER, [BOB], h.simple_message(OUTSIDER, [BOB], "for dovecot"))
+        fr.wait_delivered("bob", 1)
+        f = fr.maildir("bob").files()[0]
+        self.assertEqual((f.stat().st_uid, f.stat().st_gid), (uid, gid))
+        dovecot = h.Dovecot(self.ws, {BOB: "x"}, mail_location=f"maildir:{fr.mail_dir}/%d/%n")
+        self.addCleanup(dovecot.stop)
+        dovecot.start()
+        got = dovecot.doveadm("fetch", "-u", BOB, "hdr.subject", "mailbox", "INBOX", "all")
+        self.assertEqual(got.returncode, 0, got.stdout + got.stderr)
+        self.assertIn("for dovecot", got.stdout)
 
     # -- who may send where ------------------------------------------------
 
