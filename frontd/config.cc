@@ -62,6 +62,9 @@ po::options_description option_table() {
     ("header_checks", s(""), "regexp:/file or pcre:/file of Postfix header_checks rules "
      "(IGNORE, REJECT, WARN, DISCARD, REPLACE, PREPEND) for mail from the smtp, submission "
      "and smtps services")
+    ("hopcount_limit", po::value<unsigned>()->default_value(50),
+     "Received fields a message may have; more is a mail loop, refused with 554 5.4.6 "
+     "(Postfix default; RFC 5321 §6.3)")
     ("content_filter", s(""), "where each queued message goes before delivery, e.g. "
      "smtp:[127.0.0.1]:10024 (filterd); empty: deliver directly")
     ("relayhost", s(""), "next hop for mail to other domains: [host]:port; empty: such mail "
@@ -414,6 +417,8 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
     c.mailbox_owner = MailboxOwner{*uid, *gid};
   }
   c.header_checks = str("header_checks");
+  c.hopcount_limit = num("hopcount_limit");
+  if (c.hopcount_limit == 0) return bad("hopcount_limit", "must be > 0");
   if (!c.header_checks.empty() && !c.header_checks.starts_with("regexp:/") &&
       !c.header_checks.starts_with("pcre:/")) {
     return bad("header_checks", "expected regexp:/PATH or pcre:/PATH");

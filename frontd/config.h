@@ -51,7 +51,8 @@ struct Config {
   std::string virtual_mailbox_base;
   std::optional<MailboxOwner> mailbox_owner;  // from virtual_uid_maps/virtual_gid_maps
 
-  std::string header_checks;  // "regexp:/path" | "pcre:/path" | ""
+  std::string header_checks;    // "regexp:/path" | "pcre:/path" | ""
+  unsigned hopcount_limit = 0;  // Received fields before a message is refused as a loop
 
   std::optional<smtp::Endpoint> content_filter;  // none: deliver directly
   std::optional<smtp::Endpoint> relayhost;

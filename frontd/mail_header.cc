@@ -45,6 +45,26 @@ std::string header_value(std::string_view message, std::string_view name) {
   return b == std::string::npos ? "" : value.substr(b, e - b + 1);
 }
 
+size_t count_fields(std::string_view message, std::string_view name) {
+  std::string_view head = header_section(message);
+  const std::string want = ascii_lower(name);
+  size_t n = 0;
+  while (!head.empty()) {
+    const size_t nl = head.find('\n');
+    std::string_view line = head.substr(0, nl);
+    head = nl == std::string_view::npos ? std::string_view() : head.substr(nl + 1);
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos || line.empty() || line.front() == ' ' ||
+        line.front() == '\t') {
+      continue;
+    }
+    std::string_view field = line.substr(0, colon);
+    while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
+    if (ascii_lower(field) == want) ++n;
+  }
+  return n;
+}
+
 std::string printable(std::string_view text, size_t limit) {
   std::string out;
   for (char c : text.substr(0, limit)) {

@@ -16,6 +16,10 @@ std::string_view header_section(std::string_view message);
 // trailing white space removed; "" when absent.
 std::string header_value(std::string_view message, std::string_view name);
 
+// How many fields called `name` the header section has (case-insensitive);
+// "Received" for hop counting (RFC 5321 §6.3).
+size_t count_fields(std::string_view message, std::string_view name);
+
 // `text` made safe for one header or log line: controls become '?', at most
 // `limit` bytes.
 std::string printable(std::string_view text, size_t limit = 200);

@@ -5,7 +5,7 @@
 //        frontd [--config FILE] check | -n | -a | queue list | queue flush
 //        frontd [--config FILE] --check-config | --print-config
 //        frontd --print-defaults | --hash-password | --help | --version
-// Signals: SIGHUP re-reads virtual_mailbox_domains/maps; SIGUSR1 makes every
+// Signals: SIGHUP re-reads virtual_mailbox_domains/maps and header_checks; SIGUSR1 makes every
 // deferred message due now (queue flush); SIGTERM/SIGINT stop accepting,
 // let transactions and deliveries in progress finish, and exit.
 #include <spdlog/spdlog.h>
@@ -91,18 +91,25 @@ int run(const Config& config) {
     auth = std::move(*a);
     spdlog::info("SASL: PLAIN LOGIN via {}", auth->describe());
   }
-  std::optional<filterd::frontd::HeaderChecks> header_checks;
-  if (!config.header_checks.empty()) {
+  filterd::frontd::Smtpd smtpd(io, config, *directory, qmgr, tls, auth.get());
+  // header_checks: loaded now (an error stops start-up) and on SIGHUP (an
+  // error keeps the old table).
+  auto load_header_checks = [&](bool starting) {
+    if (config.header_checks.empty()) return true;
     auto hc = filterd::frontd::HeaderChecks::load(config.header_checks);
     if (!hc) {
-      spdlog::critical("header_checks: {}", hc.error());
-      return 1;
+      if (starting) {
+        spdlog::critical("header_checks: {}", hc.error());
+      } else {
+        spdlog::error("header_checks: {}; keeping the old rules", hc.error());
+      }
+      return false;
     }
-    header_checks = std::move(*hc);
-    spdlog::info("header_checks: {} rules from {}", header_checks->size(), config.header_checks);
-  }
-  filterd::frontd::Smtpd smtpd(io, config, *directory, qmgr, tls, auth.get(),
-                               header_checks ? &*header_checks : nullptr);
+    spdlog::info("header_checks: {} rules from {}", hc->size(), config.header_checks);
+    smtpd.set_header_checks(std::make_shared<const filterd::frontd::HeaderChecks>(std::move(*hc)));
+    return true;
+  };
+  if (!load_header_checks(true)) return 1;
   smtpd_ptr = &smtpd;
   try {
     smtpd.bind();
@@ -141,6 +148,7 @@ int run(const Config& config) {
       if (sig == SIGHUP) {
         spdlog::info("SIGHUP: reloading tables");
         log_all(directory->refresh(true));
+        load_header_checks(false);
       } else {
         qmgr.flush();
       }

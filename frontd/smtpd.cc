@@ -73,15 +73,13 @@ std::string received_field(std::string_view helo, std::string_view client_addr,
 }
 
 Smtpd::Smtpd(asio::io_context& io, const Config& config, LocalDirectory& directory, Qmgr& qmgr,
-             std::shared_ptr<asio::ssl::context> tls, Authenticator* auth,
-             const HeaderChecks* header_checks)
+             std::shared_ptr<asio::ssl::context> tls, Authenticator* auth)
     : io_(io),
       config_(config),
       directory_(directory),
       qmgr_(qmgr),
       tls_(std::move(tls)),
       auth_(auth),
-      header_checks_(header_checks),
       throttle_(config.auth_failure_limit, config.auth_failure_window) {}
 
 void Smtpd::bind() {
@@ -214,8 +212,18 @@ asio::awaitable<smtp::Reply> Smtpd::queue_message(smtp::Transaction txn, Service
   m.data = received_field(helo, client_addr, config_.myhostname, protocol_name(session), m.id,
                           m.envelope, m.arrival_ms / 1000) +
            txn.data;
-  if (header_checks_ != nullptr && service != Service::kReinjection) {
-    HeaderChecks::Result hc = header_checks_->apply(m.data);
+  // RFC 5321 §6.3: a message that went round too often is a loop; refuse it
+  // here rather than bounce it later (no backscatter).
+  if (const size_t hops = count_fields(m.data, "Received"); hops > config_.hopcount_limit) {
+    spdlog::info(
+        "NOQUEUE: reject: DATA from {}: 554 5.4.6 Too many hops ({} Received fields); "
+        "from=<{}>",
+        client, hops, printable(m.envelope.sender));
+    co_return smtp::Reply{554, "5.4.6", "Error: too many hops"};
+  }
+  const std::shared_ptr<const HeaderChecks> checks = header_checks_;
+  if (checks && service != Service::kReinjection) {
+    HeaderChecks::Result hc = checks->apply(m.data);
     static constexpr const char* kNames[] = {"ignore",  "reject",  "warning", "discard",
                                              "replace", "prepend", "dunno"};
     const std::string to =

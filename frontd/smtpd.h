@@ -45,11 +45,15 @@ enum class Service { kSmtp, kSubmission, kSmtps, kReinjection };
 class Smtpd {
  public:
   // REQUIRES: the arguments outlive the Smtpd. `tls` may be null (no TLS
-  // listeners configured), `auth` too (no AUTH anywhere), `header_checks`
-  // too (none configured).
+  // listeners configured), `auth` too (no AUTH anywhere).
   Smtpd(boost::asio::io_context& io, const Config& config, LocalDirectory& directory, Qmgr& qmgr,
-        std::shared_ptr<boost::asio::ssl::context> tls, Authenticator* auth,
-        const HeaderChecks* header_checks);
+        std::shared_ptr<boost::asio::ssl::context> tls, Authenticator* auth);
+
+  // The header_checks for messages from now on (null: none). Messages in
+  // progress keep the table they started with.
+  void set_header_checks(std::shared_ptr<const HeaderChecks> checks) {
+    header_checks_ = std::move(checks);
+  }
 
   // Binds every configured listener. Throws boost::system::system_error.
   void bind();
@@ -80,7 +84,7 @@ class Smtpd {
   Qmgr& qmgr_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   Authenticator* auth_;
-  const HeaderChecks* header_checks_;
+  std::shared_ptr<const HeaderChecks> header_checks_;
   AuthThrottle throttle_;
   std::vector<Listener> listeners_;
   std::shared_ptr<unsigned> active_ = std::make_shared<unsigned>(0);

@@ -117,8 +117,8 @@ class FrontdTest(h.IntegrationTestCase):
                          rf"{filter_port}, delay=[\d.]+, dsn=2\.0\.0, status=sent \(250 ")
         self.assertRegex(log, rf"to=<{re.escape(ALICE)}>, relay=virtual, delay=[\d.]+, dsn=2\.0\.0, "
                          r"status=sent \(delivered to maildir\)")
-        self.assertRegex(log, r"disconnect from unknown\[127\.0\.0\.1\] ehlo=1 mail=1 rcpt=1 "
-                         r"data=1 quit=1 commands=5")
+        fr.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=1 mail=1 rcpt=1 data=1 quit=1 "
+                    r"commands=5")
 
     def test_mail_waits_while_filterd_is_down_survives_a_restart_and_arrives_later(self):
         filter_port = free_port()
@@ -197,8 +197,8 @@ class FrontdTest(h.IntegrationTestCase):
         self.assertRegex(fr.log(), r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.1\]: 554 5\.7\.1 "
                          r"<someone@elsewhere\.test>: Relay access denied; from=<someone@elsewhere"
                          r"\.test> to=<someone@elsewhere\.test> proto=ESMTP helo=<client\.example\.test>")
-        self.assertRegex(fr.log(), r"disconnect from unknown\[127\.0\.0\.1\] ehlo=1 mail=1 "
-                         r"rcpt=1/8 quit=1 commands=4/11")
+        fr.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=1 mail=1 rcpt=1/8 quit=1 "
+                    r"commands=4/11")
 
     def test_mynetworks_may_relay_but_not_with_routing_tricks(self):
         fr = self.start_frontd({"mynetworks": "127.0.0.0/8"})
@@ -238,6 +238,36 @@ class FrontdTest(h.IntegrationTestCase):
                          r"unknown\[127\.0\.0\.1\]; from=<someone@elsewhere\.test> "
                          r"to=<alice@example\.test> proto=ESMTP helo=<client\.example\.test>: "
                          r"no forbidden subjects here")
+        self.wait_queue_empty(fr)
+        self.assertEqual(len(fr.maildir("alice").messages()), 1)
+
+    def test_header_checks_are_reloaded_on_sighup_and_mail_loops_are_refused(self):
+        rules = self.ws.path / "header_checks"
+        rules.write_text("/^Subject: first/ REJECT first rule\n")
+        fr = self.start_frontd({"header_checks": f"pcre:{rules}", "hopcount_limit": "5"})
+        message = h.simple_message(OUTSIDER, [ALICE], "second")
+        h.send_mail(fr.smtp_port, OUTSIDER, [ALICE], message)
+        rules.write_text("/^Subject: second/ REJECT second rule\n")
+        os.kill(fr.proc.proc.pid, signal.SIGHUP)
+        fr.wait_log(r"header_checks: 1 rules from pcre:.*\n(.*\n)*.*header_checks: 1 rules")
+        refused = h.send_mail(fr.smtp_port, OUTSIDER, [ALICE], message, expect_accept=False)
+        self.assertEqual(refused.data_reply[0], 550, refused.data_reply)
+        self.assertIn("second rule", refused.data_reply[1])
+        # A broken table on SIGHUP keeps the old rules.
+        rules.write_text("/^Subject: (unclosed/ REJECT x\n")
+        os.kill(fr.proc.proc.pid, signal.SIGHUP)
+        fr.wait_log(r"keeping the old rules")
+        refused = h.send_mail(fr.smtp_port, OUTSIDER, [ALICE], message, expect_accept=False)
+        self.assertEqual(refused.data_reply[0], 550, refused.data_reply)
+
+        looping = b"".join(b"Received: from hop%d by hop%d; date\n" % (i, i + 1) for i in range(5))
+        refused = h.send_mail(fr.smtp_port, OUTSIDER, [ALICE],
+                              looping + h.simple_message(OUTSIDER, [ALICE], "loop"),
+                              expect_accept=False)
+        self.assertEqual(refused.data_reply[0], 554, refused.data_reply)
+        self.assertIn("5.4.6", refused.data_reply[1])
+        fr.wait_log(r"NOQUEUE: reject: DATA from unknown\[127\.0\.0\.1\]: 554 5\.4\.6 Too many hops "
+                    r"\(6 Received fields\)")
         self.wait_queue_empty(fr)
         self.assertEqual(len(fr.maildir("alice").messages()), 1)
 

@@ -239,6 +239,14 @@ TEST(MailHeader, FirstFieldUnfoldedCaseInsensitive) {
   EXPECT_EQ(header_section(m).size(), m.size() - 3);
 }
 
+TEST(MailHeader, CountsReceivedFieldsInTheHeaderOnly) {
+  const std::string m =
+      "Received: a\r\n\tb\r\nreceived : c\r\nX-Received: d\r\nSubject: Received: e\r\n\r\n"
+      "Received: body\r\n";
+  EXPECT_EQ(count_fields(m, "Received"), 2u);
+  EXPECT_EQ(count_fields("", "Received"), 0u);
+}
+
 TEST(Config, DefaultsLoadAndDurationsAndNextHopsParse) {
   auto c = load_config({});
   ASSERT_TRUE(c) << c.error();
