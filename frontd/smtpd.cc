@@ -172,8 +172,7 @@ asio::awaitable<void> Smtpd::authenticate(smtp::ServerSession& session, std::str
       break;
     case AuthResult::Kind::kFail:
       throttle_.record_failure(client_addr, AuthThrottle::Clock::now());
-      spdlog::warn("{}: SASL {} authentication failed: {}, sasl_username={}", client,
-                   session.auth_mechanism().empty() ? req.mechanism : session.auth_mechanism(),
+      spdlog::warn("{}: SASL {} authentication failed: {}, sasl_username={}", client, req.mechanism,
                    printable(r.reason), user);
       session.finish_auth(smtp::Reply{535, "5.7.8", "Error: authentication failed"}, "");
       break;
@@ -189,7 +188,6 @@ asio::awaitable<smtp::Reply> Smtpd::queue_message(smtp::Transaction txn, Service
                                                   std::string client_addr,
                                                   const smtp::ServerSession& session) {
   const std::string helo = session.helo();
-  const bool esmtp = session.esmtp();
   const std::string client = client_name(client_addr);
   QueuedMessage m;
   m.id = qmgr_.new_id();
@@ -208,7 +206,6 @@ asio::awaitable<smtp::Reply> Smtpd::queue_message(smtp::Transaction txn, Service
     x.helo = helo;
     x.source = "REMOTE";
   }
-  (void)esmtp;
   m.data = received_field(helo, client_addr, config_.myhostname, protocol_name(session), m.id,
                           m.envelope, m.arrival_ms / 1000) +
            txn.data;
