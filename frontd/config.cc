@@ -67,10 +67,10 @@ po::options_description option_table() {
      "(Postfix default; RFC 5321 §6.3)")
     ("content_filter", s(""), "where each queued message goes before delivery, e.g. "
      "smtp:[127.0.0.1]:10024 (filterd); empty: deliver directly")
-    ("relayhost", s(""), "next hop for mail to other domains: [host]:port; empty: such mail "
-     "stays deferred (frontd does no MX lookups)")
-    ("smtp_tls_security_level", s("none"), "STARTTLS to relayhost: none, may (when offered) "
-     "or encrypt (required; the certificate is not verified, as in Postfix)")
+    ("relayhost", s(""), "next hop for mail to other domains: [host]:port; empty: the "
+     "domain's MX hosts on port 25")
+    ("smtp_tls_security_level", s("none"), "STARTTLS to relayhost and MX hosts: none, may "
+     "(when offered) or encrypt (required; the certificate is not verified, as in Postfix)")
     ("smtp_sasl_password_maps", s(""), "texthash:/file of 'relayhost  user:password' lines "
      "(the key is relayhost exactly as written, e.g. [mail.example.net]:587); AUTH PLAIN "
      "to relayhost, only under TLS")

@@ -70,7 +70,8 @@ int run(const Config& config) {
     spdlog::critical("{}", store.error());
     return 1;
   }
-  filterd::frontd::Qmgr qmgr(io, disk, *store, config, *directory);
+  asio::thread_pool workers(1);  // password hashing and DNS stay off the I/O thread
+  filterd::frontd::Qmgr qmgr(io, disk, workers, *store, config, *directory);
   std::shared_ptr<asio::ssl::context> tls;
   if (!config.tls_cert_file.empty() || !config.tls_key_file.empty()) {
     auto ctx = filterd::frontd::make_tls_context(config.tls_cert_file, config.tls_key_file);
@@ -80,10 +81,9 @@ int run(const Config& config) {
     }
     tls = *ctx;
   }
-  asio::thread_pool auth_workers(1);  // password hashing stays off the I/O thread
   std::unique_ptr<filterd::frontd::Authenticator> auth;
   if (!config.sasl_path.empty()) {
-    auto a = filterd::frontd::make_authenticator(config.sasl_type, config.sasl_path, auth_workers);
+    auto a = filterd::frontd::make_authenticator(config.sasl_type, config.sasl_path, workers);
     if (!a) {
       spdlog::critical("{}", a.error());
       return 1;
@@ -176,7 +176,7 @@ int run(const Config& config) {
                config.content_filter ? config.content_filter->str() : "none");
   io.run();
   disk.join();
-  auth_workers.join();
+  workers.join();
   (void)posix_io.remove(pid_path);
   spdlog::info("frontd stopped");
   return 0;

@@ -3,17 +3,21 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <map>
 
 #include "frontd/address.h"
 #include "frontd/bounce.h"
+#include "frontd/mx.h"
 
 namespace filterd::frontd {
 namespace asio = boost::asio;
 namespace {
 
-// Runs f() on the disk thread and resumes on the caller's executor. `f`
+// Runs f() on a worker pool (the disk thread, the DNS thread) and resumes on
+// the caller's executor. `f`
 // is captured by reference (it lives in this frame): GCC 12 double-destroys
 // non-trivial captures moved into a coroutine lambda.
 template <typename F>
@@ -27,6 +31,9 @@ std::string delay_text(long long arrival_ms) {
   return fmt::format("{:.2f}", static_cast<double>(now_ms() - arrival_ms) / 1000.0);
 }
 
+// MX hosts tried per attempt (Postfix smtp_mx_address_limit is 5).
+constexpr size_t kMaxMxHosts = 5;
+
 std::string dsn_of(const smtp::Reply& r) {
   return r.status.empty() ? std::to_string(r.code / 100) + ".0.0" : r.status;
 }
@@ -39,9 +46,15 @@ long long now_ms() {
       .count();
 }
 
-Qmgr::Qmgr(asio::io_context& io, asio::thread_pool& disk, QueueStore& store, const Config& config,
-           LocalDirectory& directory)
-    : io_(io), disk_(disk), store_(store), config_(config), directory_(directory), timer_(io) {}
+Qmgr::Qmgr(asio::io_context& io, asio::thread_pool& disk, asio::thread_pool& dns, QueueStore& store,
+           const Config& config, LocalDirectory& directory)
+    : io_(io),
+      disk_(disk),
+      dns_(dns),
+      store_(store),
+      config_(config),
+      directory_(directory),
+      timer_(io) {}
 
 void Qmgr::start() {
   asio::co_spawn(io_, run(), asio::detached);
@@ -162,14 +175,52 @@ asio::awaitable<std::vector<Outcome>> Qmgr::deliver(const QueuedMessage& m,
   if (!remote.empty() && config_.relayhost) {
     auto relayed = co_await deliver_smtp(*config_.relayhost, m, remote, config_.relay_options);
     out.insert(out.end(), relayed.begin(), relayed.end());
-  } else {
-    for (size_t i : remote) {
-      out.push_back(Outcome{i, "none",
-                            smtp::Reply{451, "4.4.3",
-                                        "no relayhost for a non-local domain (frontd does no MX "
-                                        "lookups; set relayhost)"},
-                            ""});
+  } else if (!remote.empty()) {
+    std::map<std::string, std::vector<size_t>> by_domain;
+    for (size_t i : remote)
+      by_domain[split_address(m.envelope.recipients[i].address).domain].push_back(i);
+    for (auto& [domain, indexes] : by_domain) {
+      auto sent = co_await deliver_mx(m, domain, indexes);
+      out.insert(out.end(), sent.begin(), sent.end());
     }
+  }
+  co_return out;
+}
+
+asio::awaitable<std::vector<Outcome>> Qmgr::deliver_mx(const QueuedMessage& m, std::string domain,
+                                                       std::vector<size_t> indexes) {
+  const MxResult mx = co_await on_disk(dns_, [&]() { return lookup_mx(domain); });
+  std::vector<Outcome> out;
+  auto all = [&](smtp::Reply r) {
+    for (size_t i : indexes) out.push_back(Outcome{i, "none", r, ""});
+  };
+  switch (mx.kind) {
+    case MxResult::Kind::kNoSuchDomain:
+      all(smtp::Reply{550, "5.4.4", mx.error});
+      co_return out;
+    case MxResult::Kind::kNullMx:
+      all(smtp::Reply{556, "5.1.10", mx.error});  // RFC 7505 §4.2
+      co_return out;
+    case MxResult::Kind::kTempFail:
+      all(smtp::Reply{451, "4.4.3", mx.error});
+      co_return out;
+    case MxResult::Kind::kOk:
+      break;
+  }
+  // Try the hosts in preference order while every recipient is deferred
+  // (the host is down or busy); the first definite answers stand.
+  smtp::ClientOptions options = config_.relay_options;
+  options.auth_user.clear();  // credentials are for relayhost only
+  options.auth_password.clear();
+  const size_t tries = std::min(mx.hosts.size(), kMaxMxHosts);
+  for (size_t h = 0; h < tries; ++h) {
+    smtp::Endpoint hop;
+    hop.host = mx.hosts[h];
+    hop.port = 25;
+    out = co_await deliver_smtp(hop, m, indexes, options);
+    const bool all_deferred =
+        std::all_of(out.begin(), out.end(), [](const Outcome& o) { return o.reply.transient(); });
+    if (!all_deferred) break;
   }
   co_return out;
 }

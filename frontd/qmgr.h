@@ -1,6 +1,7 @@
 // qmgr.h — frontd's queue manager: schedules every queued message,
 // attempts delivery (content_filter for stage "filter", then Maildir or
-// relayhost for stage "deliver"), records per-recipient results in the
+// relayhost — or, without one, the domain's MX hosts on port 25 — for
+// stage "deliver"), records per-recipient results in the
 // status file, retries with exponential backoff, and returns mail to its
 // sender (bounce.h) on a 5xx or after maximal_queue_lifetime.
 //
@@ -36,9 +37,9 @@ namespace filterd::frontd {
 
 class Qmgr {
  public:
-  // REQUIRES: all arguments outlive the Qmgr.
-  Qmgr(boost::asio::io_context& io, boost::asio::thread_pool& disk, QueueStore& store,
-       const Config& config, LocalDirectory& directory);
+  // REQUIRES: all arguments outlive the Qmgr. `dns` runs MX lookups.
+  Qmgr(boost::asio::io_context& io, boost::asio::thread_pool& disk, boost::asio::thread_pool& dns,
+       QueueStore& store, const Config& config, LocalDirectory& directory);
 
   // Reads the queue from disk (corrupt files are moved aside and logged)
   // and starts scheduling.
@@ -71,6 +72,10 @@ class Qmgr {
   boost::asio::awaitable<void> attempt(std::string id);
   boost::asio::awaitable<std::vector<Outcome>> deliver(const QueuedMessage& m,
                                                        std::vector<size_t> pending);
+  // Recipients of one non-local domain, without relayhost: its MX hosts.
+  boost::asio::awaitable<std::vector<Outcome>> deliver_mx(const QueuedMessage& m,
+                                                          std::string domain,
+                                                          std::vector<size_t> indexes);
   // Records outcomes, bounces, reschedules or removes. Returns when done.
   boost::asio::awaitable<void> settle(std::string id, QueuedMessage m,
                                       std::vector<Outcome> outcomes);
@@ -79,6 +84,7 @@ class Qmgr {
 
   boost::asio::io_context& io_;
   boost::asio::thread_pool& disk_;
+  boost::asio::thread_pool& dns_;
   QueueStore& store_;
   const Config& config_;
   LocalDirectory& directory_;
