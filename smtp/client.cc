@@ -2,8 +2,11 @@
 // envelope (RFC 2920), then DATA only if the envelope went through.
 #include "smtp/client.h"
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <set>
@@ -12,6 +15,7 @@
 #include "smtp/deadline.h"
 #include "smtp/dot_stuff.h"
 #include "smtp/reply_parser.h"
+#include "smtp/sasl.h"
 
 namespace filterd::smtp {
 namespace asio = boost::asio;
@@ -24,6 +28,7 @@ constexpr size_t kDataChunk = 256 * 1024;
 
 struct Extensions {
   bool pipelining = false, dsn = false, smtputf8 = false, eightbit = false;
+  bool starttls = false, auth_plain = false;
   std::set<std::string> xforward;
 };
 
@@ -45,6 +50,11 @@ Extensions parse_ehlo(std::string_view text) {
       e.smtputf8 = true;
     else if (upper == "8BITMIME")
       e.eightbit = true;
+    else if (upper == "STARTTLS")
+      e.starttls = true;
+    else if ((upper.starts_with("AUTH ") || upper.starts_with("AUTH=")) &&
+             (" " + upper.substr(5) + " ").find(" PLAIN ") != std::string::npos)
+      e.auth_plain = true;
     else if (upper.starts_with("XFORWARD")) {
       std::string_view attrs = std::string_view(upper).substr(8);
       while (!attrs.empty()) {
@@ -101,11 +111,15 @@ class Conversation {
   void fail_all(std::string_view why);
   void decide_undecided(const Reply& r);
   asio::awaitable<void> quit();
+  // STARTTLS and AUTH after EHLO; false when the message must wait (all
+  // recipients decided). May replace `ehlo` (EHLO again under TLS).
+  asio::awaitable<bool> secure_and_authenticate(Reply& ehlo);
 
   const Endpoint& hop_;
   const Envelope& env_;
   const ClientOptions& opt_;
   std::shared_ptr<GuardedSocket> conn_;
+  std::unique_ptr<asio::ssl::stream<Socket&>> tls_;  // after STARTTLS
   ReplyParser parser_;
   DeliveryResult result_;
   std::vector<bool> decided_ = std::vector<bool>(env_.recipients.size(), false);
@@ -115,8 +129,13 @@ class Conversation {
 asio::awaitable<bool> Conversation::send(std::string bytes, std::chrono::seconds timeout) {
   boost::system::error_code ec;
   conn_->expires_after(timeout);
-  co_await asio::async_write(conn_->socket(), asio::buffer(bytes.data(), bytes.size()),
-                             asio::redirect_error(asio::use_awaitable, ec));
+  if (tls_) {
+    co_await asio::async_write(*tls_, asio::buffer(bytes.data(), bytes.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    co_await asio::async_write(conn_->socket(), asio::buffer(bytes.data(), bytes.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
+  }
   if (ec) {
     error_ = conn_->timed_out() ? "timeout sending to " + hop_.str()
                                 : "lost connection with " + hop_.str() + ": " + ec.message();
@@ -130,8 +149,14 @@ asio::awaitable<std::optional<Reply>> Conversation::read_reply(std::chrono::seco
   conn_->expires_after(timeout);
   while (!parser_.has_reply()) {
     boost::system::error_code ec;
-    size_t n = co_await conn_->socket().async_read_some(
-        asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+    size_t n = 0;
+    if (tls_) {
+      n = co_await tls_->async_read_some(asio::buffer(buf),
+                                         asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      n = co_await conn_->socket().async_read_some(asio::buffer(buf),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec) {
       error_ = conn_->timed_out() ? "timeout waiting for reply from " + hop_.str()
                                   : "lost connection with " + hop_.str() + ": " + ec.message();
@@ -203,6 +228,10 @@ asio::awaitable<DeliveryResult> Conversation::run(std::string_view prefix,
     fail_all(ehlo ? "EHLO: " + ehlo->one_line() : error_);
     co_await quit();
     co_return result_;
+  }
+  if (opt_.tls != ClientOptions::Tls::kNone || !opt_.auth_user.empty()) {
+    const bool go_on = co_await secure_and_authenticate(*ehlo);
+    if (!go_on) co_return result_;
   }
   const Extensions ext = parse_ehlo(ehlo->text);
 
@@ -343,6 +372,70 @@ asio::awaitable<DeliveryResult> Conversation::run(std::string_view prefix,
   }
   co_await quit();
   co_return result_;
+}
+
+asio::awaitable<bool> Conversation::secure_and_authenticate(Reply& ehlo) {
+  Extensions ext = parse_ehlo(ehlo.text);
+  const bool lmtp = hop_.protocol == Protocol::kLmtp;
+  if (opt_.tls != ClientOptions::Tls::kNone && opt_.tls_context) {
+    std::optional<Reply> go;
+    if (ext.starttls) go = co_await command("STARTTLS\r\n", opt_.command_timeout);
+    if (ext.starttls && !go) {
+      fail_all(error_);
+      co_return false;
+    }
+    if (go && go->code == 220) {
+      tls_ = std::make_unique<asio::ssl::stream<Socket&>>(conn_->socket(), *opt_.tls_context);
+      if (!hop_.host.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), hop_.host.c_str());
+      boost::system::error_code ec;
+      conn_->expires_after(opt_.connect_timeout);
+      co_await tls_->async_handshake(asio::ssl::stream_base::client,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        fail_all("TLS handshake with " + hop_.str() + " failed: " + ec.message());
+        conn_->close();
+        co_return false;
+      }
+      parser_ = ReplyParser();  // nothing sent before the handshake counts (RFC 3207 §4.2)
+      std::string hello = std::string(lmtp ? "LHLO " : "EHLO ") + opt_.helo_name + "\r\n";
+      std::optional<Reply> again = co_await command(hello, opt_.command_timeout);
+      if (!again || !again->positive()) {
+        fail_all(again ? "EHLO after STARTTLS: " + again->one_line() : error_);
+        co_await quit();
+        co_return false;
+      }
+      ehlo = *again;
+      ext = parse_ehlo(ehlo.text);
+    } else if (opt_.tls == ClientOptions::Tls::kEncrypt) {
+      fail_all(go ? "STARTTLS refused: " + go->one_line()
+                  : hop_.str() + " does not offer STARTTLS (TLS is required)");
+      co_await quit();
+      co_return false;
+    }
+  }
+  if (!opt_.auth_user.empty() && ext.auth_plain) {
+    if (!tls_) {
+      fail_all("not sending credentials to " + hop_.str() + " without TLS");
+      co_await quit();
+      co_return false;
+    }
+    std::string plain = std::string(1, '\0') + opt_.auth_user + '\0' + opt_.auth_password;
+    std::string line = "AUTH PLAIN " + base64_encode(plain) + "\r\n";
+    std::fill(plain.begin(), plain.end(), '\0');
+    std::optional<Reply> r = co_await command(std::move(line), opt_.command_timeout);
+    if (!r) {
+      fail_all(error_);
+      co_return false;
+    }
+    if (r->code != 235) {
+      // The relay refusing us is our configuration's problem, not the
+      // message's: keep it and retry (Postfix defers too).
+      decide_undecided(Reply{454, "4.7.0", "SASL authentication failed: " + r->one_line()});
+      co_await quit();
+      co_return false;
+    }
+  }
+  co_return true;
 }
 
 }  // namespace

@@ -10,9 +10,16 @@
 // the client sends RSET instead of DATA when any recipient was deferred at
 // RCPT, so that the upstream can retry the whole message without anyone
 // getting a duplicate.
+//
+// Outbound STARTTLS (RFC 3207) and AUTH PLAIN (RFC 4954), for frontd's
+// relayhost; both off by default. TLS here encrypts but does not verify the
+// peer (Postfix's smtp_tls_security_level = may / encrypt). Credentials
+// are only ever sent inside TLS. A failed handshake, a missing STARTTLS
+// under kEncrypt, and a refused AUTH are all 4xx: the mail waits.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +28,10 @@
 #include "smtp/endpoint.h"
 #include "smtp/envelope.h"
 #include "smtp/reply.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace filterd::smtp {
 
@@ -31,6 +42,12 @@ struct ClientOptions {
   std::chrono::seconds data_timeout{600};     // RFC 5321 §4.5.3.2.6 (end of data: 10 min)
   bool all_or_nothing = true;
   bool send_xforward = true;
+  // kMay: STARTTLS when the next hop offers it; kEncrypt: required.
+  enum class Tls { kNone, kMay, kEncrypt } tls = Tls::kNone;
+  // REQUIRES: set (a client context) when tls != kNone.
+  std::shared_ptr<boost::asio::ssl::context> tls_context;
+  // AUTH PLAIN as this user when the next hop offers it; empty: no AUTH.
+  std::string auth_user, auth_password;
 };
 
 struct DeliveryResult {

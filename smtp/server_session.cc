@@ -41,9 +41,11 @@ std::string upper(std::string_view s) {
 
 }  // namespace
 
-ServerSession::ServerSession(SessionOptions options) : options_(std::move(options)) {}
+ServerSession::ServerSession(SessionOptions options)
+    : options_(std::move(options)), tls_active_(options_.tls_active) {}
 
 std::string ServerSession::greeting() const {
+  if (!options_.banner.empty()) return Reply{220, "", options_.banner}.wire();
   return Reply{
       220, "",
       options_.hostname + (options_.protocol == Protocol::kLmtp ? " LMTP" : " ESMTP") + " filterd"}
@@ -107,7 +109,12 @@ void ServerSession::process() {
     std::string_view line = segment.substr(0, len - 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.size() > options_.limits.max_command_line) {
+      auth_step_ = AuthStep::kNone;
       error_reply(500, "5.5.2", "Error: line too long");
+      continue;
+    }
+    if (auth_step_ != AuthStep::kNone) {
+      handle_auth_response(line);
       continue;
     }
     handle_command(line);
@@ -155,6 +162,7 @@ Transaction ServerSession::take_transaction() {
 
 void ServerSession::finish_data(const std::vector<Reply>& replies) {
   for (const Reply& r : replies) output_ += r.wire();
+  if (!replies.empty() && replies.front().positive()) ++counts_.succeeded[CommandCounts::kData];
   ++transactions_;
   reset_transaction();
   state_ = State::kCommand;
@@ -182,7 +190,51 @@ void ServerSession::reset_transaction() {
   xforward_ = XForward{};  // XFORWARD_README: attributes last one transaction
 }
 
+static CommandCounts::Verb command_verb(std::string_view v) {
+  using C = CommandCounts;
+  static constexpr std::pair<std::string_view, C::Verb> kVerbs[] = {
+      {"HELO", C::kHelo}, {"EHLO", C::kEhlo}, {"LHLO", C::kEhlo},        {"STARTTLS", C::kStarttls},
+      {"AUTH", C::kAuth}, {"MAIL", C::kMail}, {"RCPT", C::kRcpt},        {"DATA", C::kData},
+      {"BDAT", C::kBdat}, {"RSET", C::kRset}, {"NOOP", C::kNoop},        {"VRFY", C::kVrfy},
+      {"ETRN", C::kEtrn}, {"QUIT", C::kQuit}, {"XFORWARD", C::kXforward}};
+  for (const auto& [name, verb] : kVerbs) {
+    if (v == name) return verb;
+  }
+  return C::kUnknown;
+}
+
+std::string CommandCounts::summary() const {
+  std::string out;
+  unsigned ok = 0, total = 0;
+  for (size_t i = 0; i < kVerbs; ++i) {
+    if (attempted[i] == 0) continue;
+    ok += succeeded[i];
+    total += attempted[i];
+    out += std::string(kNames[i]) + "=" + std::to_string(succeeded[i]);
+    if (succeeded[i] != attempted[i]) out += "/" + std::to_string(attempted[i]);
+    out += ' ';
+  }
+  out += "commands=" + std::to_string(ok);
+  if (ok != total) out += "/" + std::to_string(total);
+  return out;
+}
+
 void ServerSession::handle_command(std::string_view line) {
+  const CommandCounts::Verb verb = command_verb(split_command(line).verb);
+  const size_t before = output_.size();
+  dispatch_command(line);
+  ++counts_.attempted[verb];
+  // The final reply line decides; DATA's 354 is not success yet (finish_data).
+  // AUTH succeeds only in finish_auth().
+  if (output_.size() < before + 3 || verb == CommandCounts::kData || verb == CommandCounts::kAuth) {
+    return;
+  }
+  size_t start = output_.rfind("\r\n", output_.size() - 3);
+  start = start == std::string::npos || start + 2 < before ? before : start + 2;
+  if (output_[start] == '2' || output_[start] == '3') ++counts_.succeeded[verb];
+}
+
+void ServerSession::dispatch_command(std::string_view line) {
   CommandLine cmd = split_command(line);
   const std::string& v = cmd.verb;
   const bool lmtp = options_.protocol == Protocol::kLmtp;
@@ -216,6 +268,10 @@ void ServerSession::handle_command(std::string_view line) {
     reply(252, "2.0.0", "Cannot VRFY user, but will accept message");
   } else if (v == "HELP") {
     reply(214, "2.0.0", "See RFC 5321");
+  } else if (v == "STARTTLS" && options_.offer_starttls) {
+    handle_starttls(cmd.args);
+  } else if (v == "AUTH" && !options_.auth_mechanisms.empty()) {
+    handle_auth(cmd.args);
   } else if (v == "STARTTLS" || v == "AUTH" || v == "BDAT" || v == "ETRN" || v == "EXPN" ||
              v == "TURN") {
     error_reply(502, "5.5.1", "Error: command not implemented");
@@ -228,6 +284,7 @@ void ServerSession::handle_ehlo(std::string_view verb, std::string_view args) {
   if (args.empty()) return error_reply(501, "5.5.4", "Syntax: " + std::string(verb) + " hostname");
   reset_transaction();
   greeted_ = true;
+  helo_ = std::string(args);
   if (verb == "HELO") {
     esmtp_ = false;
     reply(250, "", options_.hostname);
@@ -236,6 +293,11 @@ void ServerSession::handle_ehlo(std::string_view verb, std::string_view args) {
   esmtp_ = true;
   std::string text = options_.hostname;
   text += "\nPIPELINING\nSIZE " + std::to_string(options_.limits.max_message_size);
+  if (options_.offer_starttls && !tls_active_) text += "\nSTARTTLS";
+  if (auth_offered()) {
+    text += "\nAUTH " + options_.auth_mechanisms;
+    if (options_.auth_broken_clients) text += "\nAUTH=" + options_.auth_mechanisms;
+  }
   text += "\n8BITMIME\nENHANCEDSTATUSCODES\nDSN\nSMTPUTF8";
   if (options_.allow_xforward) text += "\nXFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE";
   reply(250, "", text);
@@ -321,6 +383,11 @@ void ServerSession::handle_rcpt(std::string_view args) {
   if (has_8bit(rcpt.address) && !txn_.envelope.smtputf8) {
     return error_reply(553, "5.6.7", "Non-ASCII recipient requires SMTPUTF8");
   }
+  if (options_.check_recipient) {
+    if (std::optional<Reply> refused = options_.check_recipient(txn_.envelope, rcpt)) {
+      return error_reply(refused->code, refused->status, refused->text);
+    }
+  }
   txn_.envelope.recipients.push_back(std::move(rcpt));
   reply(250, "2.1.5", "Ok");
 }
@@ -368,6 +435,111 @@ void ServerSession::handle_xforward(std::string_view args) {
   }
   xforward_ = std::move(next);
   reply(250, "2.0.0", "Ok");
+}
+
+bool ServerSession::auth_offered() const {
+  return !options_.auth_mechanisms.empty() && (tls_active_ || !options_.auth_requires_tls);
+}
+
+void ServerSession::handle_starttls(std::string_view args) {
+  if (!args.empty()) return error_reply(501, "5.5.4", "Syntax: STARTTLS");
+  if (tls_active_) return error_reply(554, "5.5.1", "Error: TLS already active");
+  if (!greeted_) return error_reply(503, "5.5.1", "Error: send HELO/EHLO first");
+  reply(220, "2.0.0", "Ready to start TLS");
+  state_ = State::kStartTls;
+}
+
+void ServerSession::tls_started() {
+  tls_active_ = true;
+  // RFC 3207 §4.2: forget all knowledge obtained from the client before.
+  reset_transaction();
+  greeted_ = false;
+  esmtp_ = false;
+  helo_.clear();
+  auth_user_.clear();
+  auth_mechanism_.clear();
+  auth_step_ = AuthStep::kNone;
+  input_.clear();  // pipelined after STARTTLS, in clear text: never executed
+  input_pos_ = 0;
+  skipping_long_line_ = false;
+  state_ = State::kCommand;
+}
+
+void ServerSession::handle_auth(std::string_view args) {
+  if (!auth_offered()) return error_reply(503, "5.5.1", "Error: authentication not enabled");
+  if (!greeted_ || !esmtp_) return error_reply(503, "5.5.1", "Error: send EHLO first");
+  if (authenticated()) return error_reply(503, "5.5.1", "Error: already authenticated");
+  if (have_mail_) return error_reply(503, "5.5.1", "Error: MAIL transaction in progress");
+  const size_t sp = args.find(' ');
+  const std::string mech = upper(args.substr(0, sp));
+  std::string_view initial =
+      sp == std::string_view::npos ? std::string_view() : args.substr(sp + 1);
+  bool offered = false;
+  for (std::string_view m = options_.auth_mechanisms; !m.empty();) {
+    const size_t s = m.find(' ');
+    offered |= m.substr(0, s) == mech;
+    m = s == std::string_view::npos ? std::string_view() : m.substr(s + 1);
+  }
+  if (mech.empty()) return error_reply(501, "5.5.4", "Syntax: AUTH mechanism");
+  if (!offered || (mech != "PLAIN" && mech != "LOGIN")) {
+    return error_reply(504, "5.5.4", "Error: unsupported authentication mechanism");
+  }
+  auth_ = AuthRequest{mech, {}};
+  if (mech == "PLAIN") {
+    auth_step_ = AuthStep::kPlain;
+    if (initial.empty()) return reply(334, "", "");
+  } else {
+    auth_step_ = AuthStep::kLoginUser;
+    if (initial.empty()) return reply(334, "", "VXNlcm5hbWU6");  // "Username:"
+  }
+  handle_auth_response(initial == "=" ? std::string_view() : initial);  // RFC 4954 §4
+}
+
+void ServerSession::handle_auth_response(std::string_view line) {
+  const AuthStep step = std::exchange(auth_step_, AuthStep::kNone);
+  if (line == "*") return error_reply(501, "5.7.0", "Authentication aborted");
+  auto decoded = base64_decode(line);
+  if (!decoded) return error_reply(501, "5.5.2", "Cannot decode response");
+  switch (step) {
+    case AuthStep::kPlain: {
+      auto creds = parse_plain(*decoded);
+      if (!creds)
+        return error_reply(535, "5.7.8", "Error: authentication failed: bad PLAIN message");
+      auth_.credentials = std::move(*creds);
+      break;
+    }
+    case AuthStep::kLoginUser:
+      if (decoded->empty()) return error_reply(535, "5.7.8", "Error: authentication failed");
+      auth_.credentials.authcid = std::move(*decoded);
+      auth_step_ = AuthStep::kLoginPassword;
+      return reply(334, "", "UGFzc3dvcmQ6");  // "Password:"
+    case AuthStep::kLoginPassword:
+      if (decoded->empty()) return error_reply(535, "5.7.8", "Error: authentication failed");
+      auth_.credentials.password = std::move(*decoded);
+      break;
+    case AuthStep::kNone:
+      return;
+  }
+  state_ = State::kAwaitingAuth;
+}
+
+AuthRequest ServerSession::take_auth_request() {
+  AuthRequest out = std::move(auth_);
+  auth_ = AuthRequest{out.mechanism, {}};  // the secret leaves with `out`
+  return out;
+}
+
+void ServerSession::finish_auth(const Reply& r, const std::string& username) {
+  state_ = State::kCommand;
+  if (r.positive()) {
+    ++counts_.succeeded[CommandCounts::kAuth];
+    auth_user_ = username;
+    auth_mechanism_ = auth_.mechanism;
+    reply(r.code, r.status, r.text);
+  } else {
+    error_reply(r.code, r.status, r.text);
+  }
+  if (state_ == State::kCommand) process();
 }
 
 }  // namespace filterd::smtp

@@ -17,15 +17,27 @@
 // Flow: after the end of DATA the session holds a Transaction and stops
 // reading input (pipelined commands stay buffered) until finish_data()
 // supplies the replies — one for SMTP, one per accepted recipient for LMTP.
+//
+// STARTTLS (RFC 3207) and AUTH (RFC 4954, PLAIN and LOGIN), for frontd; off
+// unless SessionOptions asks for them. After "220 Ready to start TLS" the
+// session stops in kStartTls: the caller handshakes and calls tls_started(),
+// which forgets everything said before (state, EHLO, and any bytes pipelined
+// after STARTTLS: no command injection, CVE-2011-0411). An AUTH exchange
+// ends in kAwaitingAuth with an AuthRequest; the caller verifies it and
+// calls finish_auth(). Credentials are never put in a reply.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "smtp/envelope.h"
 #include "smtp/reply.h"
+#include "smtp/sasl.h"
 
 namespace filterd::smtp {
 
@@ -51,6 +63,66 @@ struct SessionOptions {
   std::string hostname = "localhost";
   SessionLimits limits;
   bool allow_xforward = true;
+  // The greeting's text after "220 " (Postfix smtpd_banner, expanded). Empty:
+  // "<hostname> ESMTP filterd" (or LMTP).
+  std::string banner;
+  // Called for every syntactically valid RCPT TO before it is accepted, with
+  // the envelope so far. A reply refuses the recipient (it counts as an error,
+  // like Postfix's rejects); nullopt accepts it. Unset: every recipient is
+  // accepted (filterd: its MTA already decided). Runs synchronously inside
+  // feed(), so it must not block.
+  std::function<std::optional<Reply>(const Envelope&, const Recipient&)> check_recipient;
+  // Offer STARTTLS (until TLS is active).
+  bool offer_starttls = false;
+  // TLS from the first byte (SMTPS, RFC 8314).
+  bool tls_active = false;
+  // SASL mechanisms to offer, upper case, space separated ("PLAIN LOGIN");
+  // empty: no AUTH. Only PLAIN and LOGIN are implemented.
+  std::string auth_mechanisms;
+  // AUTH only under TLS (Postfix smtpd_tls_auth_only).
+  bool auth_requires_tls = true;
+  // Also advertise "AUTH=PLAIN LOGIN" (Postfix broken_sasl_auth_clients).
+  bool auth_broken_clients = false;
+};
+
+// A complete SASL exchange, to be verified by the caller.
+struct AuthRequest {
+  std::string mechanism;  // "PLAIN" or "LOGIN"
+  PlainCredentials credentials;
+};
+
+// Per-command counters for Postfix's disconnect line ("ehlo=1 mail=1
+// rcpt=0/1 quit=1 commands=3/4"): a command succeeded when its (final)
+// reply was 2xx or 3xx; DATA succeeds only when the message was accepted.
+struct CommandCounts {
+  // Postfix's order; kUnknown counts unrecognized verbs.
+  enum Verb {
+    kHelo,
+    kEhlo,
+    kStarttls,
+    kAuth,
+    kMail,
+    kRcpt,
+    kData,
+    kBdat,
+    kRset,
+    kNoop,
+    kVrfy,
+    kEtrn,
+    kQuit,
+    kXforward,
+    kUnknown,
+    kVerbs
+  };
+  static constexpr std::array<const char*, kVerbs> kNames = {
+      "helo", "ehlo", "starttls", "auth", "mail", "rcpt",     "data",   "bdat",
+      "rset", "noop", "vrfy",     "etrn", "quit", "xforward", "unknown"};
+  std::array<unsigned, kVerbs> attempted{};
+  std::array<unsigned, kVerbs> succeeded{};
+
+  // "ehlo=1 mail=1 rcpt=0/1 data=1 quit=1 commands=4/5": only commands that
+  // were attempted, "ok/total" where they differ.
+  std::string summary() const;
 };
 
 struct Transaction {
@@ -64,6 +136,8 @@ class ServerSession {
     kCommand,          // reading commands
     kData,             // reading message content
     kAwaitingVerdict,  // a Transaction is ready; waiting for finish_data()
+    kStartTls,         // "220 Ready to start TLS" sent: handshake, then tls_started()
+    kAwaitingAuth,     // an AuthRequest is ready; waiting for finish_auth()
     kClosed,           // QUIT, 421 or too many errors: close after output
   };
 
@@ -92,6 +166,21 @@ class ServerSession {
   // interprets any buffered pipelined input. REQUIRES: transaction_ready().
   void finish_data(const std::vector<Reply>& replies);
 
+  // REQUIRES: state() == kStartTls and the TLS handshake succeeded. Resets
+  // the session to its state after the greeting, with TLS active.
+  void tls_started();
+
+  // REQUIRES: state() == kAwaitingAuth. Moves the request out.
+  AuthRequest take_auth_request();
+  // Completes an AUTH: a 2xx reply authenticates `username`; 5xx/4xx do not
+  // (and count as errors). REQUIRES: state() == kAwaitingAuth.
+  void finish_auth(const Reply& reply, const std::string& username);
+
+  bool tls_active() const { return tls_active_; }
+  bool authenticated() const { return !auth_user_.empty(); }
+  const std::string& auth_user() const { return auth_user_; }
+  const std::string& auth_mechanism() const { return auth_mechanism_; }
+
   // The caller's idle timer fired: "421 4.4.2 ... timeout" and close.
   void on_timeout();
 
@@ -101,16 +190,25 @@ class ServerSession {
   // For the disconnect log line.
   unsigned errors() const { return errors_; }
   unsigned transactions() const { return transactions_; }
+  const CommandCounts& command_counts() const { return counts_; }
+  // The last HELO/EHLO argument ("" before one), and whether it was EHLO.
+  const std::string& helo() const { return helo_; }
+  bool esmtp() const { return esmtp_; }
 
  private:
   void process();
-  void handle_command(std::string_view line);
+  void handle_command(std::string_view line);  // counts, then dispatch_command()
+  void dispatch_command(std::string_view line);
   void handle_data_line(std::string_view line_with_crlf);
   void handle_ehlo(std::string_view verb, std::string_view args);
   void handle_mail(std::string_view args);
   void handle_rcpt(std::string_view args);
   void handle_data();
   void handle_xforward(std::string_view args);
+  void handle_starttls(std::string_view args);
+  void handle_auth(std::string_view args);
+  void handle_auth_response(std::string_view line);
+  bool auth_offered() const;
   void end_of_data();
   void reset_transaction();
   void reply(int code, std::string_view status, std::string_view text);
@@ -130,6 +228,13 @@ class ServerSession {
   uint64_t data_size_ = 0;
   unsigned errors_ = 0;
   unsigned transactions_ = 0;
+  CommandCounts counts_;
+  std::string helo_;
+  bool tls_active_ = false;
+  // An AUTH exchange in progress: which response the next line is.
+  enum class AuthStep { kNone, kPlain, kLoginUser, kLoginPassword } auth_step_ = AuthStep::kNone;
+  AuthRequest auth_;
+  std::string auth_user_, auth_mechanism_;
   Transaction txn_;
   XForward xforward_;
 };

@@ -1,6 +1,8 @@
 // Fuzz target: the SMTP/LMTP server session fed with arbitrary client bytes
 // in arbitrary chunks. Invariants: no crash, bounded buffering, and every
-// reply line is "ddd" + " " or "-" + text + CRLF.
+// reply line is "ddd" + " " or "-" + text + CRLF. Bit 1 of the first byte
+// turns on what frontd uses (STARTTLS, AUTH, a RCPT hook); then a decoded
+// password never appears in the output.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -34,12 +36,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.protocol = (data[0] & 1) ? Protocol::kLmtp : Protocol::kSmtp;
   o.limits.max_message_size = 64 * 1024;
   o.limits.max_recipients = 8;
+  const bool frontd = (data[0] & 2) != 0;
+  if (frontd) {
+    o.offer_starttls = true;
+    o.auth_mechanisms = "PLAIN LOGIN";
+    o.auth_requires_tls = (data[0] & 8) != 0;
+    o.check_recipient = [](const Envelope&, const Recipient& r) -> std::optional<Reply> {
+      if (r.address.find('%') != std::string::npos) return Reply{554, "5.7.1", "denied"};
+      return std::nullopt;
+    };
+  }
   ServerSession s(o);
+  std::string password;
   std::string in(reinterpret_cast<const char*>(data) + 1, size - 1);
   size_t chunk = 1 + data[0] % 61;
   for (size_t pos = 0; pos < in.size() && !s.closed(); pos += chunk) {
     s.feed(std::string_view(in).substr(pos, chunk));
-    while (s.transaction_ready()) {
+    for (;;) {
+      if (s.state() == ServerSession::State::kStartTls) {
+        s.tls_started();
+        continue;
+      }
+      if (s.state() == ServerSession::State::kAwaitingAuth) {
+        AuthRequest a = s.take_auth_request();
+        if (a.credentials.password.empty()) std::abort();
+        password = a.credentials.password;
+        const bool ok = (data[0] & 4) != 0;
+        s.finish_auth(ok ? Reply{235, "2.7.0", "ok"} : Reply{535, "5.7.8", "failed"},
+                      ok ? a.credentials.authcid : "");
+        if (ok != s.authenticated()) std::abort();
+        continue;
+      }
+      if (!s.transaction_ready()) break;
       Transaction t = s.take_transaction();
       if (t.data.size() > o.limits.max_message_size) std::abort();
       if (t.envelope.recipients.empty() || t.envelope.recipients.size() > 8) std::abort();
@@ -47,7 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                  Reply{250, "2.0.0", "Ok"});
       s.finish_data(replies);
     }
-    check_replies(s.take_output());
+    const std::string out = s.take_output();
+    check_replies(out);
+    // A password is never echoed. (Checked for ones no reply text could
+    // contain by chance: with a byte that replies never carry.)
+    if (password.find('\x01') != std::string::npos && out.find(password) != std::string::npos) {
+      std::abort();
+    }
   }
   return 0;
 }

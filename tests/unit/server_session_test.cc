@@ -276,5 +276,175 @@ TEST_F(LmtpSessionTest, OneReplyPerRecipientAfterData) {
   EXPECT_EQ(codes(session_->take_output()), (std::vector<int>{250, 452}));
 }
 
+// --- hooks frontd uses (filterd leaves them unset) ---------------------
+
+TEST(SessionHooks, BannerReplacesTheDefaultGreeting) {
+  SessionOptions o;
+  o.banner = "mx.test ESMTP";
+  EXPECT_EQ(ServerSession(o).greeting(), "220 mx.test ESMTP\r\n");
+}
+
+TEST(SessionHooks, RecipientCheckRefusesOneRecipientAndKeepsTheOthers) {
+  SessionOptions o;
+  o.check_recipient = [](const Envelope& env, const Recipient& r) -> std::optional<Reply> {
+    EXPECT_EQ(env.sender, "a@x.test");
+    if (r.address == "nobody@y.test") return Reply{550, "5.1.1", "User unknown"};
+    return std::nullopt;
+  };
+  ServerSession s(o);
+  s.feed(
+      "EHLO c.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<nobody@y.test>\r\nRCPT "
+      "TO:<b@y.test>\r\nDATA\r\nhi\r\n.\r\n");
+  std::string out = s.take_output();
+  EXPECT_NE(out.find("550 5.1.1 User unknown\r\n"), std::string::npos) << out;
+  ASSERT_TRUE(s.transaction_ready());
+  Transaction t = s.take_transaction();
+  ASSERT_EQ(t.envelope.recipients.size(), 1u);
+  EXPECT_EQ(t.envelope.recipients[0].address, "b@y.test");
+  EXPECT_EQ(s.errors(), 1u);
+}
+
+TEST(SessionHooks, CommandCountsReadLikePostfixDisconnectLine) {
+  SessionOptions o;
+  o.check_recipient = [](const Envelope&, const Recipient& r) -> std::optional<Reply> {
+    if (r.address.starts_with("bad")) return Reply{554, "5.7.1", "Relay access denied"};
+    return std::nullopt;
+  };
+  ServerSession s(o);
+  s.feed("EHLO c.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<bad@y.test>\r\nRCPT TO:<b@y.test>\r\n");
+  s.feed("DATA\r\nhi\r\n.\r\n");
+  ASSERT_TRUE(s.transaction_ready());
+  s.take_transaction();
+  s.finish_data({Reply{250, "2.0.0", "Ok: queued as X"}});
+  s.feed("BOGUS\r\nQUIT\r\n");
+  EXPECT_EQ(s.command_counts().summary(),
+            "ehlo=1 mail=1 rcpt=1/2 data=1 quit=1 unknown=0/1 commands=5/7");
+  EXPECT_EQ(s.helo(), "c.test");
+  EXPECT_TRUE(s.esmtp());
+}
+
+TEST(SessionHooks, RejectedDataCountsAsAttemptedOnly) {
+  ServerSession s(SessionOptions{});
+  s.feed("HELO c.test\r\nMAIL FROM:<>\r\nRCPT TO:<b@y.test>\r\nDATA\r\nx\r\n.\r\n");
+  s.take_transaction();
+  s.finish_data({Reply{451, "4.3.0", "try later"}});
+  s.feed("QUIT\r\n");
+  EXPECT_EQ(s.command_counts().summary(), "helo=1 mail=1 rcpt=1 data=0/1 quit=1 commands=4/5");
+}
+
+// --- STARTTLS and AUTH (frontd) ------------------------------------------
+
+SessionOptions tls_auth_options() {
+  SessionOptions o;
+  o.hostname = "mx.test";
+  o.offer_starttls = true;
+  o.auth_mechanisms = "PLAIN LOGIN";
+  return o;
+}
+
+TEST(SessionTls, StartTlsIsOfferedAndAuthOnlyAfterIt) {
+  ServerSession s(tls_auth_options());
+  s.feed("EHLO c.test\r\n");
+  std::string out = s.take_output();
+  EXPECT_NE(out.find("250-STARTTLS"), std::string::npos) << out;
+  EXPECT_EQ(out.find("AUTH"), std::string::npos) << "no AUTH before TLS: " << out;
+  s.feed("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+  EXPECT_NE(s.take_output().find("503 5.5.1"), std::string::npos);
+  s.feed("STARTTLS\r\nMAIL FROM:<injected@x>\r\n");
+  EXPECT_EQ(s.take_output(), "220 2.0.0 Ready to start TLS\r\n");
+  ASSERT_EQ(s.state(), ServerSession::State::kStartTls);
+  s.tls_started();
+  EXPECT_TRUE(s.tls_active());
+  // The pipelined MAIL was dropped, and EHLO must be sent again.
+  s.feed("MAIL FROM:<a@x>\r\n");
+  EXPECT_NE(s.take_output().find("503 5.5.1"), std::string::npos);
+  s.feed("EHLO c.test\r\n");
+  out = s.take_output();
+  EXPECT_EQ(out.find("STARTTLS"), std::string::npos) << out;
+  EXPECT_NE(out.find("250-AUTH PLAIN LOGIN"), std::string::npos) << out;
+  s.feed("STARTTLS\r\n");
+  EXPECT_NE(s.take_output().find("554 5.5.1"), std::string::npos);
+}
+
+TEST(SessionAuth, PlainWithInitialResponseYieldsTheCredentials) {
+  SessionOptions o = tls_auth_options();
+  o.tls_active = true;
+  ServerSession s(o);
+  s.feed("EHLO c.test\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nMAIL FROM:<a@x>\r\n");
+  ASSERT_EQ(s.state(), ServerSession::State::kAwaitingAuth);
+  AuthRequest r = s.take_auth_request();
+  EXPECT_EQ(r.mechanism, "PLAIN");
+  EXPECT_EQ(r.credentials.authcid, "alice");
+  EXPECT_EQ(r.credentials.password, "secret");
+  s.finish_auth(Reply{235, "2.7.0", "Authentication successful"}, "alice");
+  std::string out = s.take_output();
+  EXPECT_NE(out.find("235 2.7.0 Authentication successful\r\n250 2.1.0 Ok"), std::string::npos)
+      << "the pipelined MAIL runs after AUTH: " << out;
+  EXPECT_EQ(out.find("secret"), std::string::npos);
+  EXPECT_TRUE(s.authenticated());
+  EXPECT_EQ(s.auth_user(), "alice");
+  EXPECT_EQ(s.auth_mechanism(), "PLAIN");
+}
+
+TEST(SessionAuth, LoginPromptsForUserAndPassword) {
+  SessionOptions o = tls_auth_options();
+  o.tls_active = true;
+  ServerSession s(o);
+  s.feed("EHLO c.test\r\nAUTH LOGIN\r\n");
+  EXPECT_TRUE(s.take_output().ends_with("334 VXNlcm5hbWU6\r\n"));
+  s.feed("Ym9i\r\n");
+  EXPECT_EQ(s.take_output(), "334 UGFzc3dvcmQ6\r\n");
+  s.feed("cHc=\r\n");
+  ASSERT_EQ(s.state(), ServerSession::State::kAwaitingAuth);
+  AuthRequest r = s.take_auth_request();
+  EXPECT_EQ(r.mechanism, "LOGIN");
+  EXPECT_EQ(r.credentials.authcid, "bob");
+  EXPECT_EQ(r.credentials.password, "pw");
+}
+
+TEST(SessionAuth, FailureAbortAndGarbageAreCountedAndNeverAuthenticate) {
+  SessionOptions o = tls_auth_options();
+  o.tls_active = true;
+  ServerSession s(o);
+  s.feed("EHLO c.test\r\nAUTH PLAIN\r\n");
+  EXPECT_TRUE(s.take_output().ends_with("334 \r\n"));
+  s.feed("not base64!\r\n");
+  EXPECT_NE(s.take_output().find("501 5.5.2"), std::string::npos);
+  s.feed("AUTH LOGIN\r\n*\r\n");
+  EXPECT_NE(s.take_output().find("501 5.7.0 Authentication aborted"), std::string::npos);
+  s.feed("AUTH CRAM-MD5\r\n");
+  EXPECT_NE(s.take_output().find("504 5.5.4"), std::string::npos);
+  s.feed("AUTH PLAIN AGFsaWNlAHdyb25n\r\n");
+  ASSERT_EQ(s.state(), ServerSession::State::kAwaitingAuth);
+  s.take_auth_request();
+  s.finish_auth(Reply{535, "5.7.8", "Error: authentication failed"}, "");
+  EXPECT_NE(s.take_output().find("535 5.7.8"), std::string::npos);
+  EXPECT_FALSE(s.authenticated());
+  s.feed("QUIT\r\n");
+  EXPECT_EQ(s.command_counts().summary(), "ehlo=1 auth=0/4 quit=1 commands=2/6");
+}
+
+TEST(SessionAuth, NotOfferedWithoutTlsUnlessConfigured) {
+  SessionOptions o = tls_auth_options();
+  o.auth_requires_tls = false;
+  o.auth_broken_clients = true;
+  ServerSession s(o);
+  s.feed("EHLO c.test\r\n");
+  std::string out = s.take_output();
+  EXPECT_NE(out.find("250-AUTH PLAIN LOGIN\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("250-AUTH=PLAIN LOGIN\r\n"), std::string::npos) << out;
+}
+
+TEST(Sasl, Base64IsStrict) {
+  EXPECT_EQ(base64_encode(std::string("\0alice\0secret", 13)), "AGFsaWNlAHNlY3JldA==");
+  EXPECT_EQ(base64_decode("AGFsaWNlAHNlY3JldA=="), std::string("\0alice\0secret", 13));
+  EXPECT_EQ(base64_decode(""), "");
+  EXPECT_FALSE(base64_decode("AGFsa"));
+  EXPECT_FALSE(base64_decode("AG=s"));
+  EXPECT_FALSE(base64_decode("AG Fs"));
+  EXPECT_FALSE(parse_plain(std::string("\0alice\0", 7)));
+  EXPECT_FALSE(parse_plain(std::string("a\0b\0c\0d", 7)));
+}
+
 }  // namespace
 }  // namespace filterd::smtp
