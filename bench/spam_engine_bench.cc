@@ -11,6 +11,7 @@
 #include <cstring>
 #include <iomanip>
 #include <iostream>
+#include <numeric>
 
 #include "bench/read_file.h"
 #include "tests/unit/spam_oracle.h"
@@ -47,7 +48,10 @@ int main(int argc, char** argv) {
   std::string only_rule;
   size_t worst = 40;
   int repeat = 1;
-  size_t per_db = 0;  // 0: the engine's default patterns per Hyperscan database
+  size_t per_db = 0;
+  size_t slow_shown = 0;  // --slow N: the N slowest messages
+  std::string only;  // --only TEXT: just the messages whose path contains TEXT  // 0: the engine's
+                     // default patterns per Hyperscan database
   double below = 0.97;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--corpus")) corpus = argv[i + 1];
@@ -56,6 +60,8 @@ int main(int argc, char** argv) {
     if (!strcmp(argv[i], "--repeat")) repeat = std::stoi(argv[i + 1]);
     if (!strcmp(argv[i], "--rule")) only_rule = argv[i + 1];
     if (!strcmp(argv[i], "--per-db")) per_db = std::stoul(argv[i + 1]);
+    if (!strcmp(argv[i], "--slow")) slow_shown = std::stoul(argv[i + 1]);
+    if (!strcmp(argv[i], "--only")) only = argv[i + 1];
     if (!strcmp(argv[i], "--below")) below = std::stod(argv[i + 1]);
   }
   auto t0 = Clock::now();
@@ -69,8 +75,10 @@ int main(int argc, char** argv) {
   testing::AgreementTable table(*engine);
   Quality ours, theirs;
   std::vector<double> micros;
+  std::vector<std::pair<double, std::string>> slowest;  // (us, "path (bytes)")
   size_t same_verdict = 0;
   for (const auto& sa : oracle) {
+    if (!only.empty() && sa.path.find(only) == std::string::npos) continue;
     const std::string message = filterd::bench::read_file(corpus + "/" + sa.path);
     CheckInput in;
     in.message = message;
@@ -81,6 +89,7 @@ int main(int argc, char** argv) {
       r = engine->check(in);
       micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
     }
+    slowest.emplace_back(micros.back(), sa.path + " (" + std::to_string(message.size()) + " B)");
     table.add(sa, r);
     ours.add(sa.label, r.is_spam());
     theirs.add(sa.label, sa.is_spam);
@@ -94,11 +103,18 @@ int main(int argc, char** argv) {
   }
   std::cout << std::fixed << std::setprecision(1) << oracle.size() << " messages x " << repeat
             << ": check median " << percentile(micros, 0.5) << " us, p99 "
-            << percentile(micros, 0.99) << " us, max " << percentile(micros, 1.0) << " us\n"
+            << percentile(micros, 0.99) << " us, max " << percentile(micros, 1.0) << " us, mean "
+            << std::accumulate(micros.begin(), micros.end(), 0.0) /
+                   std::max<size_t>(1, micros.size())
+            << " us\n"
             << "filterd:      " << ours.text() << "\n"
             << "SpamAssassin: " << theirs.text() << "\n"
             << "same spam/ham verdict as SpamAssassin: " << same_verdict << "/" << oracle.size()
             << "\n";
+  std::ranges::sort(slowest, std::greater{});
+  for (size_t i = 0; i < slowest.size() && i < slow_shown; ++i) {
+    std::cout << "  slow: " << slowest[i].first << " us " << slowest[i].second << "\n";
+  }
   auto bad = table.below(below);
   std::cout << table.rules() << " rules compared; " << bad.size() << " agree on fewer than "
             << below * 100 << "% of messages:\n";

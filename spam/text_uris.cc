@@ -104,8 +104,14 @@ size_t match_schemeless(std::string_view s, size_t i, const std::unordered_set<s
                                  s, i, [](char c) { return !host_char(c); }, 252 + 64),
                              s.size());
   for (size_t e = host_end; e > i + 2; --e) {
-    size_t dot = s.rfind('.', e - 1);
-    if (dot == std::string_view::npos || dot <= i || dot - i > 252) continue;
+    // Inside the host run only a '.' can end the TLD (the tail must then be
+    // ".", then a delimiter, a port or a path; a host character is none of
+    // them), so every other end is skipped before any lookup.
+    if (e < host_end && s[e] != '.') continue;
+    size_t dot = s.substr(i, e - i).rfind('.');
+    if (dot == std::string_view::npos) continue;
+    dot += i;
+    if (dot <= i || dot - i > 252) continue;
     if (!tlds.count(lower(s.substr(dot + 1, e - dot - 1)))) continue;
     // Tails in the order the regexp's greedy quantifiers try them.
     for (int with_dot = 1; with_dot >= 0; --with_dot) {
