@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "filterd/option_file.h"
 #include "filterd/policy_config.h"
 #include "policy/cidr.h"
 #include "policy/lookup.h"
@@ -605,36 +606,7 @@ std::string non_default_settings(const LoadOptions& opts) {
 }
 
 std::string default_config_file() {
-  std::ostringstream out;
-  const po::options_description table = option_table();
-  for (const auto& opt : table.options()) {
-    out << "\n";
-    // Wrap the help text at ~76 columns as comment lines.
-    std::istringstream words(opt->description());
-    std::string word, line = "#";
-    while (words >> word) {
-      if (line.size() + 1 + word.size() > 76) {
-        out << line << "\n";
-        line = "#";
-      }
-      line += " " + word;
-    }
-    out << line << "\n";
-    boost::any def;
-    std::string value;
-    if (opt->semantic()->apply_default(def)) {
-      if (auto* sv = boost::any_cast<std::string>(&def))
-        value = *sv;
-      else if (auto* u = boost::any_cast<unsigned>(&def))
-        value = std::to_string(*u);
-      else if (auto* b = boost::any_cast<unsigned long long>(&def))
-        value = std::to_string(*b);
-    } else if (opt->long_name() == "listen") {
-      value = "smtp:127.0.0.1:10024";
-    }
-    out << "#" << opt->long_name() << " = " << value << "\n";
-  }
-  return out.str();
+  return commented_options(option_table(), {{"listen", "smtp:127.0.0.1:10024"}});
 }
 
 std::string describe_options() {

@@ -1,0 +1,18 @@
+// option_file.h — an option table (Boost.Program_options) rendered as the
+// body of a shipped config file: each option's help text as comment lines
+// wrapped at 76 columns, then "#key = default". Shared by filterd and frontd
+// (`--print-defaults`, etc/*.conf).
+#pragma once
+
+#include <boost/program_options/options_description.hpp>
+#include <map>
+#include <string>
+
+namespace filterd {
+
+// `shown_default` gives the value to print for options without a default
+// (repeatable ones such as filterd's `listen`).
+std::string commented_options(const boost::program_options::options_description& table,
+                              const std::map<std::string, std::string>& shown_default = {});
+
+}  // namespace filterd
