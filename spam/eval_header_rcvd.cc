@@ -12,17 +12,6 @@
 namespace filterd::spam::eval {
 namespace {
 
-#define RX(pattern)                                       \
-  ([]() -> const PerlRe& {                                \
-    static const PerlRe re(ip_patterns::expand(pattern)); \
-    return re;                                            \
-  }())
-#define RXI(pattern)                                           \
-  ([]() -> const PerlRe& {                                     \
-    static const PerlRe re(ip_patterns::expand(pattern), "i"); \
-    return re;                                                 \
-  }())
-
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> out;
   size_t b = 0;

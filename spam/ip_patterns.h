@@ -65,3 +65,17 @@ inline std::string expand(std::string pattern) {
 }
 
 }  // namespace filterd::spam::ip_patterns
+
+// One compiled PerlRe per call site, built on first use from `pattern` with
+// {IP}, {LOCALHOST} ... expanded (RXI: case-insensitive). Needs
+// spam/perl_re.h.
+#define RX(pattern)                                                                         \
+  ([]() -> const ::filterd::spam::PerlRe& {                                                 \
+    static const ::filterd::spam::PerlRe re(::filterd::spam::ip_patterns::expand(pattern)); \
+    return re;                                                                              \
+  }())
+#define RXI(pattern)                                                                             \
+  ([]() -> const ::filterd::spam::PerlRe& {                                                      \
+    static const ::filterd::spam::PerlRe re(::filterd::spam::ip_patterns::expand(pattern), "i"); \
+    return re;                                                                                   \
+  }())

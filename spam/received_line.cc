@@ -13,18 +13,6 @@
 namespace filterd::spam {
 namespace {
 
-// One compiled pattern per call site ({IP}, {LOCALHOST} expanded).
-#define RX(pattern)                                       \
-  ([]() -> const PerlRe& {                                \
-    static const PerlRe re(ip_patterns::expand(pattern)); \
-    return re;                                            \
-  }())
-#define RXI(pattern)                                           \
-  ([]() -> const PerlRe& {                                     \
-    static const PerlRe re(ip_patterns::expand(pattern), "i"); \
-    return re;                                                 \
-  }())
-
 constexpr size_t kMaxLine = 8192;  // longer Received lines are cut
 
 struct Fields {
