@@ -11,6 +11,11 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+std::string qualify_postmaster(std::string_view address, std::string_view domain) {
+  if (ascii_lower(address) != "postmaster" || domain.empty()) return std::string(address);
+  return "postmaster@" + std::string(domain);
+}
+
 Address split_address(std::string_view address) {
   size_t at = std::string_view::npos;
   bool quoted = false;

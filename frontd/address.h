@@ -34,6 +34,11 @@ Address split_address(std::string_view address);
 // True if the local part shows sender-specified routing (see above).
 bool has_routing(const Address& a);
 
+// RFC 5321 §4.5.1: "<Postmaster>" without a domain must be accepted. It is
+// delivered as postmaster@`domain` (Postfix appends its own origin); every
+// other address is returned unchanged.
+std::string qualify_postmaster(std::string_view address, std::string_view domain);
+
 // Lower-cases ASCII letters only (domains, map keys).
 std::string ascii_lower(std::string_view s);
 

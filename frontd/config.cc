@@ -27,6 +27,9 @@ po::options_description option_table() {
     ("myhostname", s(""), "this host's name in greetings, Received and DSNs "
      "(default: the system host name)")
     ("mydomain", s(""), "the domain of this host (default: myhostname less its first label)")
+    ("postmaster_domain", s("$mydomain"), "RCPT TO:<postmaster> without a domain (RFC 5321 "
+     "requires it be accepted) is delivered to postmaster@ this domain; with virtual "
+     "mailboxes only, set it to a virtual_mailbox_domains entry that has a postmaster")
     ("smtpd_banner", s("$myhostname ESMTP"), "text of the 220 greeting")
     ("smtp_listen", s("0.0.0.0:25"), "addresses of the smtp service (mail for "
      "virtual_mailbox_domains; relaying only for mynetworks): HOST:PORT, space or comma "
@@ -337,6 +340,7 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   Config c;
   c.myhostname = str("myhostname");
   c.mydomain = str("mydomain");
+  c.postmaster_domain = str("postmaster_domain");
   c.smtpd_banner = str("smtpd_banner");
   if (c.smtpd_banner.find_first_of("\r\n") != std::string::npos) {
     return bad("smtpd_banner", "must be one line");

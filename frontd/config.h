@@ -28,7 +28,8 @@ namespace filterd::frontd {
 struct Config {
   std::string myhostname;
   std::string mydomain;
-  std::string smtpd_banner;  // expanded
+  std::string postmaster_domain;  // bare <postmaster> goes to postmaster@ this
+  std::string smtpd_banner;       // expanded
 
   std::vector<smtp::Endpoint> smtp_listen;         // port 25 role: local domains only
   std::vector<smtp::Endpoint> reinjection_listen;  // loopback only: from content_filter

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "frontd/address.h"
 #include "frontd/mail_header.h"
 #include "frontd/recipient_policy.h"
 #include "policy/dsn.h"
@@ -197,6 +198,9 @@ asio::awaitable<smtp::Reply> Smtpd::queue_message(smtp::Transaction txn, Service
   m.client = client;
   m.helo = helo;
   m.envelope = std::move(txn.envelope);
+  for (auto& r : m.envelope.recipients) {
+    r.address = qualify_postmaster(r.address, config_.postmaster_domain);
+  }
   if (m.stage == Stage::kFilter && m.envelope.xforward.empty()) {
     // What the content filter logs and decides on (mynetworks, banks).
     smtp::XForward& x = m.envelope.xforward;
@@ -307,7 +311,8 @@ asio::awaitable<void> Smtpd::serve(smtp::Socket socket, Service service) {
     const DirectorySnapshot dir = directory_.snapshot();
     ClientTrust now = trust;
     now.authenticated = self != nullptr && self->authenticated();
-    auto refused = check_recipient(r.address, now, dir.tables());
+    auto refused = check_recipient(qualify_postmaster(r.address, config_.postmaster_domain), now,
+                                   dir.tables());
     if (refused) {
       spdlog::info("NOQUEUE: reject: RCPT from {}: {}; from=<{}> to=<{}> proto={} helo=<{}>",
                    client, refused->one_line(), printable(env.sender, 300),

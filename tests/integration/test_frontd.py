@@ -200,6 +200,16 @@ class FrontdTest(h.IntegrationTestCase):
         fr.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=1 mail=1 rcpt=1/8 quit=1 "
                     r"commands=4/11")
 
+    def test_bare_postmaster_is_accepted_and_delivered(self):
+        # RFC 5321 §4.5.1: RCPT TO:<Postmaster> needs no domain.
+        fr = self.start_frontd({"postmaster_domain": DOMAIN})
+        got = rcpt_replies(fr.smtp_port, OUTSIDER, ["Postmaster", "nobody"])
+        self.assertEqual(got["Postmaster"][0], 250, got)
+        self.assertEqual(got["nobody"][0], 501, got)
+        h.send_mail(fr.smtp_port, OUTSIDER, ["postmaster"], b"Subject: hello\r\n\r\nhi\r\n")
+        fr.wait_delivered("postmaster", 1)
+        fr.wait_log(rf"to=<postmaster@{re.escape(DOMAIN)}>, relay=virtual")
+
     def test_mynetworks_may_relay_but_not_with_routing_tricks(self):
         fr = self.start_frontd({"mynetworks": "127.0.0.0/8"})
         got = rcpt_replies(fr.smtp_port, ALICE, [OUTSIDER, f"user%elsewhere.test@{DOMAIN}",

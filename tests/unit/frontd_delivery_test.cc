@@ -95,6 +95,7 @@ struct Tables {
   DomainList domains = *DomainList::parse("example.test");
   TextMap mailboxes = *TextMap::parse(
       "alice@example.test example.test/alice/\n"
+      "postmaster@example.test example.test/postmaster/\n"
       "evil@example.test ../../etc/\n",
       "t");
   LocalTables get() const { return LocalTables{&domains, &mailboxes}; }
@@ -162,6 +163,18 @@ TEST(RecipientPolicy, MailboxPathsStayBelowTheBase) {
             "/var/mail/vhosts/example.test/alice/");
   EXPECT_FALSE(mailbox_path("evil@example.test", t.get(), "/var/mail/vhosts"));
   EXPECT_FALSE(mailbox_path("nobody@example.test", t.get(), "/var/mail/vhosts"));
+}
+
+// RFC 5321 §4.5.1: <Postmaster> without a domain is accepted, in any case.
+TEST(Address, BarePostmasterIsQualifiedWithThePostmasterDomain) {
+  EXPECT_EQ(qualify_postmaster("Postmaster", "example.test"), "postmaster@example.test");
+  EXPECT_EQ(qualify_postmaster("postmaster", "example.test"), "postmaster@example.test");
+  EXPECT_EQ(qualify_postmaster("postmaster@other.test", "example.test"), "postmaster@other.test");
+  EXPECT_EQ(qualify_postmaster("alice", "example.test"), "alice");
+  EXPECT_EQ(qualify_postmaster("postmaster", ""), "postmaster");
+  Tables t;
+  EXPECT_FALSE(check_recipient(qualify_postmaster("POSTMASTER", "example.test"), {}, t.get()))
+      << "postmaster@example.test is a local mailbox";
 }
 
 TEST(Address, SplitsAtTheLastUnquotedAt) {
