@@ -13,19 +13,41 @@ namespace {
 // Matches cost at most this many backtracking steps: input is untrusted.
 constexpr uint32_t kMatchLimit = 1'000'000;
 
+// The limits, shared read-only by every match on every thread.
+const pcre2_match_context* limits() {
+  static pcre2_match_context* const context = [] {
+    pcre2_match_context* c = pcre2_match_context_create(nullptr);
+    pcre2_set_match_limit(c, kMatchLimit);
+    pcre2_set_depth_limit(c, 10000);
+    return c;
+  }();
+  return context;
+}
+
+// Per-thread match data, reused by every match on the thread; a pattern
+// with more groups than it holds gets its own for the call.
+constexpr uint32_t kSharedPairs = 64;
+
 struct MatchData {
   pcre2_match_data* data;
-  pcre2_match_context* context;
-  explicit MatchData(const pcre2_code* code)
-      : data(pcre2_match_data_create_from_pattern(code, nullptr)),
-        context(pcre2_match_context_create(nullptr)) {
-    pcre2_set_match_limit(context, kMatchLimit);
-    pcre2_set_depth_limit(context, 10000);
+  bool owned;
+  explicit MatchData(const pcre2_code* code) {
+    struct Free {
+      void operator()(pcre2_match_data* d) const { pcre2_match_data_free(d); }
+    };
+    thread_local const std::unique_ptr<pcre2_match_data, Free> holder(
+        pcre2_match_data_create(kSharedPairs, nullptr));
+    pcre2_match_data* const shared = holder.get();
+    uint32_t groups = 0;
+    pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &groups);
+    owned = shared == nullptr || groups + 1 > kSharedPairs;
+    data = owned ? pcre2_match_data_create_from_pattern(code, nullptr) : shared;
   }
   ~MatchData() {
-    pcre2_match_data_free(data);
-    pcre2_match_context_free(context);
+    if (owned) pcre2_match_data_free(data);
   }
+  MatchData(const MatchData&) = delete;
+  MatchData& operator=(const MatchData&) = delete;
 };
 
 }  // namespace
@@ -51,8 +73,12 @@ PerlRe::~PerlRe() {
 }
 
 bool PerlRe::search(std::string_view subject, size_t start) const {
-  std::vector<std::string> groups;
-  return search(subject, groups, start);
+  if (!code_ || start > subject.size()) return false;
+  auto* code = static_cast<pcre2_code*>(code_);
+  MatchData md(code);
+  return md.data != nullptr &&
+         pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), start, 0,
+                     md.data, const_cast<pcre2_match_context*>(limits())) > 0;
 }
 
 bool PerlRe::search(std::string_view subject, std::vector<std::string>& groups, size_t start,
@@ -62,7 +88,7 @@ bool PerlRe::search(std::string_view subject, std::vector<std::string>& groups, 
   auto* code = static_cast<pcre2_code*>(code_);
   MatchData md(code);
   const int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(),
-                             start, 0, md.data, md.context);
+                             start, 0, md.data, const_cast<pcre2_match_context*>(limits()));
   if (rc <= 0) return false;
   const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.data);
   uint32_t count = 0;
