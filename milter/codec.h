@@ -83,7 +83,9 @@ class MilterDecoder {
   explicit MilterDecoder(uint32_t max_packet = kDefaultMaxPacket) : max_packet_(max_packet) {}
 
   // Consumes all of `bytes`; returns the packets completed by them (maybe
-  // none: a partial packet is kept for the next call), or the error.
+  // none: a partial packet is kept for the next call), or the error. On an
+  // error, packets completed earlier in the same call are dropped too: the
+  // connection is closed anyway.
   std::expected<std::vector<Packet>, Error> feed(std::string_view bytes);
 
   // True between packets: no partial length or data is buffered.
