@@ -291,12 +291,6 @@ std::expected<void, std::string> parse_all(const LoadOptions& opts,
   return {};
 }
 
-std::string system_hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
-  return buf;
-}
-
 // The policy part of the config: the base bank, recipient entries, bank
 // selection, and every combination of banks a message can load.
 std::expected<void, std::string> load_policy(const po::variables_map& vm, const Origins& origins,

@@ -1,6 +1,8 @@
 // option_file.cc — see option_file.h.
 #include "filterd/option_file.h"
 
+#include <unistd.h>
+
 #include <boost/any.hpp>
 #include <sstream>
 
@@ -36,6 +38,12 @@ std::string commented_options(const boost::program_options::options_description&
     out << "#" << opt->long_name() << " = " << value << "\n";
   }
   return out.str();
+}
+
+std::string system_hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
 }
 
 }  // namespace filterd

@@ -184,12 +184,6 @@ std::expected<void, std::string> store(const po::options_description& desc, cons
   return {};
 }
 
-std::string system_hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
-  return buf;
-}
-
 // $name / ${name} expansion against the final string settings (one level
 // deep per pass, at most a few passes: no recursion loops).
 std::string expand(std::string v, const std::map<std::string, std::string>& vars) {

@@ -1,9 +1,9 @@
 // engine_check.cc — RuleEngine::check: one message through every active
 // rule, then the metas, then the score. See engine.h.
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 
+#include "decoders/ascii.h"
 #include "spam/engine.h"
 #include "spam/engine_internal.h"
 
@@ -21,12 +21,7 @@ std::vector<std::string> mime_header_values(const MessageText& text, const Patte
   auto one = [&](const std::vector<TextHeader>& headers) {
     const TextHeader* last = nullptr;
     for (const auto& h : headers) {
-      if (h.name.size() == c.request.size() &&
-          std::equal(h.name.begin(), h.name.end(), c.request.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) ==
-                   std::tolower(static_cast<unsigned char>(b));
-          }))
-        last = &h;
+      if (decoders::iequals(h.name, c.request)) last = &h;
     }
     if (last)
       out.push_back(c.raw ? last->raw : last->decoded + "\n");

@@ -1063,7 +1063,28 @@ def spam_cache_dir() -> str:
     return os.environ.get("FILTERD_SPAM_CACHE", "/var/tmp/filterd-spam-cache")
 
 
-class Filterd:
+class _StoppableDaemon:
+    """stop()/kill() for a daemon run as self.proc (a ManagedProcess) whose
+    output goes to self.output_path, which gets a line saying it stopped."""
+
+    proc: "ManagedProcess | None"
+    output_path: Path
+
+    def stop(self, timeout: float = 10) -> int | None:
+        """SIGTERM; returns the exit status (None if it was not running)."""
+        if not self.proc:
+            return None
+        status = self.proc.stop(timeout)
+        with open(self.output_path, "ab") as f:
+            f.write(f"==== {time.strftime('%H:%M:%S')} stopped, exit status {status}\n".encode())
+        return status
+
+    def kill(self) -> None:
+        if self.proc:
+            self.proc.kill()
+
+
+class Filterd(_StoppableDaemon):
     """filterd in the foreground; config dict -> WORKSPACE/NAME.conf.
 
     A list value becomes a repeated key (listen = ... twice).  stderr goes to
@@ -1077,7 +1098,7 @@ class Filterd:
         self.config = dict(config)
         self.extra_args = list(extra_args)
         self.conf_path = ws.path / f"{name}.conf"
-        self.stderr_path = ws.path / f"{name}.stderr"
+        self.stderr_path = self.output_path = ws.path / f"{name}.stderr"
         self.proc: ManagedProcess | None = None
         ws.add_log(f"{name} stderr", self.stderr_path)
 
@@ -1130,19 +1151,6 @@ class Filterd:
                  self.ws.diagnostics)
         return self
 
-    def stop(self, timeout: float = 10) -> int | None:
-        """SIGTERM; returns the exit status (None if it was not running)."""
-        if not self.proc:
-            return None
-        status = self.proc.stop(timeout)
-        with open(self.stderr_path, "ab") as f:
-            f.write(f"==== {time.strftime('%H:%M:%S')} stopped, exit status {status}\n".encode())
-        return status
-
-    def kill(self) -> None:
-        if self.proc:
-            self.proc.kill()
-
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
 
@@ -1167,7 +1175,7 @@ def frontd_missing() -> str | None:
     return None
 
 
-class Frontd:
+class Frontd(_StoppableDaemon):
     """frontd in the foreground with its queue, maps and Maildirs in WORKSPACE/NAME.
 
     `config` overrides the generated defaults (see settings()); every
@@ -1185,7 +1193,7 @@ class Frontd:
         self.queue_dir = self.root / "queue"
         self.vmailbox = self.root / "vmailbox"
         self.conf_path = self.root / "frontd.conf"
-        self.log_path = ws.path / f"{name}.log"
+        self.log_path = self.output_path = ws.path / f"{name}.log"
         self.users = tuple(users)
         self.config = self.settings()
         self.config.update(config or {})
@@ -1239,18 +1247,6 @@ class Frontd:
             return all(port_accepts(p) for p in self.listen_ports())
         wait_for(ready, f"{self.name} to listen", timeout, self.ws.diagnostics)
         return self
-
-    def stop(self, timeout: float = 10) -> int | None:
-        if not self.proc:
-            return None
-        status = self.proc.stop(timeout)
-        with open(self.log_path, "ab") as f:
-            f.write(f"==== {time.strftime('%H:%M:%S')} stopped, exit status {status}\n".encode())
-        return status
-
-    def kill(self) -> None:
-        if self.proc:
-            self.proc.kill()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -1889,6 +1885,34 @@ class IntegrationTestCase(unittest.TestCase):
         self.addCleanup(fr.stop)
         fr.start()
         return fr
+
+    def start_filter_chain(self, transport="smtp", extra=None, sections=None, bank_port=None,
+                           main_cf=None) -> tuple[Postfix, Filterd]:
+        """Postfix (content_filter on a free port) -> filterd (generated
+        signatures, local_domains = DOMAIN) -> Postfix's reinjection smtpd.
+        `extra` adds or overrides filterd options, `sections` policy banks
+        ("[policy_bank NAME]": {...}); with `bank_port`, a second Postfix
+        submission service filters through that filterd port too.
+        self.filterd_port is filterd's content_filter port."""
+        self.filterd_port = free_port()
+        pf = self.start_postfix(filter_port=self.filterd_port, filter_transport=transport,
+                                submission_filter_port=bank_port, main_cf=main_cf)
+        listen = [f"{transport}:127.0.0.1:{self.filterd_port}"]
+        if bank_port:
+            listen.append(f"smtp:127.0.0.1:{bank_port}")
+        config = {
+            "listen": listen,
+            "forward": f"smtp:127.0.0.1:{pf.reinject_port}",
+            "clamav_backend": "libclamav",
+            "clamav_db": str(self.make_signatures()),
+            "state_dir": str(self.ws.sub("filterd-state")),
+            "log": "stderr",
+            "myhostname": FILTERD_HOSTNAME,
+            "local_domains": DOMAIN,
+        }
+        config.update(extra or {})
+        config.update(sections or {})
+        return pf, self.start_filterd(config)
 
     def make_signatures(self) -> Path:
         d = self.ws.sub("sigs")

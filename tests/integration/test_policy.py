@@ -60,29 +60,7 @@ def parts_raw(message: bytes) -> list[bytes]:
 class PolicyTest(h.IntegrationTestCase):
 
     def chain(self, transport="smtp", extra=None, sections=None, bank_port=None, main_cf=None):
-        ws = self.ws
-        filterd_port = free_port()
-        pf = self.start_postfix(filter_port=filterd_port, filter_transport=transport,
-                                submission_filter_port=bank_port, main_cf=main_cf)
-        listen = [f"{transport}:127.0.0.1:{filterd_port}"]
-        if bank_port:
-            listen.append(f"smtp:127.0.0.1:{bank_port}")
-        config = {
-            "listen": listen,
-            "forward": f"smtp:127.0.0.1:{pf.reinject_port}",
-            "clamav_backend": "libclamav",
-            "clamav_db": str(self.make_signatures()),
-            "state_dir": str(ws.sub("filterd-state")),
-            "log": "stderr",
-            "myhostname": FILTERD_HOSTNAME,
-            "local_domains": DOMAIN,
-        }
-        config.update(extra or {})
-        for head, options in (sections or {}).items():
-            config[head] = options
-        self.filterd_port = filterd_port
-        fd = self.start_filterd(config)
-        return pf, fd
+        return self.start_filter_chain(transport, extra, sections, bank_port, main_cf)
 
     def assert_no_mail(self, pf, *users):
         pf.wait_queue_empty()

@@ -83,22 +83,7 @@ def start_spamd(test: h.IntegrationTestCase, with_stop: bool = False):
 class SpamTest(h.IntegrationTestCase):
 
     def chain(self, extra=None):
-        ws = self.ws
-        filterd_port = free_port()
-        pf = self.start_postfix(filter_port=filterd_port)
-        config = {
-            "listen": f"smtp:127.0.0.1:{filterd_port}",
-            "forward": f"smtp:127.0.0.1:{pf.reinject_port}",
-            "clamav_backend": "libclamav",
-            "clamav_db": str(self.make_signatures()),
-            "state_dir": str(ws.sub("filterd-state")),
-            "log": "stderr",
-            "myhostname": FILTERD_HOSTNAME,
-            "local_domains": DOMAIN,
-        }
-        config.update(extra or {})
-        fd = self.start_filterd(config)
-        return pf, fd
+        return self.start_filter_chain(extra=extra)
 
     def summary(self, fd, mail_id_pattern=r"Hits: "):
         return h.wait_for(lambda: re.search(r"^.*" + mail_id_pattern + r".*$", fd.stderr(), re.M),
