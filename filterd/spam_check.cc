@@ -74,6 +74,9 @@ spam::EngineOptions spam_engine_options(const Config& config) {
   return o;
 }
 
+namespace {
+
+// Loads and logs: one summary line, every rule that cannot run.
 std::shared_ptr<const spam::RuleEngine> load_spam_engine(const Config& config) {
   const spam::EngineOptions options = spam_engine_options(config);
   std::string dirs;
@@ -87,6 +90,8 @@ std::shared_ptr<const spam::RuleEngine> load_spam_engine(const Config& config) {
   }
   return engine;
 }
+
+}  // namespace
 
 std::expected<std::unique_ptr<SpamChecker>, std::string> SpamChecker::make(const Config& config) {
   std::unique_ptr<SpamChecker> checker(new SpamChecker(config));
@@ -110,6 +115,12 @@ std::string SpamChecker::describe() const {
 void SpamChecker::reload() {
   if (!engine_) return;  // spamd reloads its own rules
   auto fresh = load_spam_engine(config_);
+  // Rule files that vanished (a package upgrade in progress, a bad mount)
+  // must not silently turn the filter into GTUBE only.
+  if (fresh->rules().files.empty() && !engine()->rules().files.empty()) {
+    spdlog::error("spam rules: reload found no rule files; keeping the rules loaded before");
+    return;
+  }
   std::lock_guard lock(mutex_);
   engine_ = std::move(fresh);
 }
@@ -120,6 +131,19 @@ std::string_view truncated(std::string_view message, uint64_t max_size) {
   if (message.size() <= max_size) return message;
   size_t cut = message.rfind('\n', max_size);
   return message.substr(0, cut == std::string_view::npos ? max_size : cut + 1);
+}
+
+// The built-in rules on one message: tests "NAME=score", sorted by name.
+policy::SpamResult check_spam(const spam::RuleEngine& engine, std::string_view message,
+                              std::string_view sender, uint64_t max_size) {
+  spam::CheckInput in;
+  in.message = truncated(message, max_size);
+  in.envelope_from = std::string(sender);
+  const spam::CheckResult r = engine.check(in);
+  policy::SpamResult out;
+  out.score = r.score;
+  for (const auto& h : r.hits) out.tests.push_back(h.name + "=" + policy::score_text(h.score));
+  return out;
 }
 
 }  // namespace
@@ -136,18 +160,6 @@ std::expected<policy::SpamResult, std::string> SpamChecker::check(std::string_vi
   out.score = r->score;
   out.tests = std::move(r->symbols);
   std::ranges::sort(out.tests);
-  return out;
-}
-
-policy::SpamResult check_spam(const spam::RuleEngine& engine, std::string_view message,
-                              std::string_view sender, uint64_t max_size) {
-  spam::CheckInput in;
-  in.message = truncated(message, max_size);
-  in.envelope_from = std::string(sender);
-  const spam::CheckResult r = engine.check(in);
-  policy::SpamResult out;
-  out.score = r.score;
-  for (const auto& h : r.hits) out.tests.push_back(h.name + "=" + policy::score_text(h.score));
   return out;
 }
 

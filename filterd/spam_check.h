@@ -36,9 +36,6 @@ namespace filterd {
 // directories present, the built-in local rules written to the cache dir.
 spam::EngineOptions spam_engine_options(const Config& config);
 
-// Loads and logs.
-std::shared_ptr<const spam::RuleEngine> load_spam_engine(const Config& config);
-
 class SpamChecker {
  public:
   // Per config: nothing (spam_checks = no), the built-in rules, or spamd
@@ -54,7 +51,8 @@ class SpamChecker {
   std::expected<policy::SpamResult, std::string> check(std::string_view message,
                                                        std::string_view sender) const;
 
-  // Built-in rules: reads and compiles the rule files again and swaps.
+  // Built-in rules: reads and compiles the rule files again and swaps
+  // (keeps the old rules when the files have vanished).
   void reload();
 
  private:
@@ -69,9 +67,5 @@ class SpamChecker {
   std::shared_ptr<const spam::RuleEngine> engine_;
   std::unique_ptr<scanners::SpamdClient> spamd_;
 };
-
-// The built-in rules on one message, as SpamChecker::check.
-policy::SpamResult check_spam(const spam::RuleEngine& engine, std::string_view message,
-                              std::string_view sender, uint64_t max_size);
 
 }  // namespace filterd
