@@ -29,7 +29,20 @@ po::options_description option_table() {
   d.add_options()
     ("listen", po::value<std::vector<std::string>>()->composing(),
      "where the MTA hands mail in: smtp:HOST:PORT, lmtp:HOST:PORT or lmtp:unix:PATH "
-     "(repeatable; default smtp:127.0.0.1:10024, the amavis port)")
+     "(repeatable; default smtp:127.0.0.1:10024, the amavis port, unless proxy_listen or "
+     "milter_listen is set)")
+    ("proxy_listen", po::value<std::vector<std::string>>()->composing(),
+     "before-queue proxy listeners for Postfix's smtpd_proxy_filter: smtp:HOST:PORT "
+     "(repeatable; none by default). Each session is relayed to proxy_forward in real time "
+     "and the scan answers the end of DATA")
+    ("proxy_forward", po::value<std::string>()->default_value(""),
+     "the proxy's downstream, Postfix's reinjection smtpd (default: forward)")
+    ("milter_listen", po::value<std::vector<std::string>>()->composing(),
+     "milter listeners for Postfix's smtpd_milters / non_smtpd_milters: inet:HOST:PORT or "
+     "unix:PATH (repeatable; none by default)")
+    ("in_dialog_timeout", po::value<unsigned>()->default_value(60),
+     "seconds a proxy or milter message may take from end of DATA to verdict; past it the "
+     "client gets 451 4.4.5 (well inside Postfix's smtpd_proxy_timeout of 100 s)")
     ("unix_socket_mode", po::value<std::string>()->default_value("0660"),
      "permissions of unix-domain listen sockets, octal (amavis $unix_socket_mode)")
     ("unix_socket_group", po::value<std::string>()->default_value(""),
@@ -188,7 +201,15 @@ std::string trim(std::string s) {
 
 // Parses the file and the overrides into `vm`; records each key's origin.
 // Options that may be given more than once; for the rest the last wins.
-const std::set<std::string> kRepeatable = {"listen", "recipient", "policy_bank_by_port"};
+const std::set<std::string> kRepeatable = {"listen", "proxy_listen", "milter_listen", "recipient",
+                                           "policy_bank_by_port"};
+
+// Postfix's milter address forms: "inet:HOST:PORT", "unix:PATH".
+std::expected<smtp::Endpoint, std::string> parse_milter_endpoint(std::string_view spec) {
+  if (spec.starts_with("inet:")) return smtp::parse_endpoint("smtp:" + std::string(spec.substr(5)));
+  if (spec.starts_with("unix:")) return smtp::parse_endpoint("smtp:" + std::string(spec));
+  return std::unexpected("expected inet:HOST:PORT or unix:PATH, got '" + std::string(spec) + "'");
+}
 
 // One [policy_bank NAME] section: its options and where each was set.
 struct BankSection {
@@ -424,14 +445,31 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
     return std::unexpected(origin_of(origins, key) + ": " + key + ": " + why);
   };
 
-  std::vector<std::string> listen = vm.count("listen")
-                                        ? vm["listen"].as<std::vector<std::string>>()
-                                        : std::vector<std::string>{"smtp:127.0.0.1:10024"};
+  auto list = [&](const char* k) {
+    return vm.count(k) ? vm[k].as<std::vector<std::string>>() : std::vector<std::string>{};
+  };
+  for (const auto& l : list("proxy_listen")) {
+    auto ep = smtp::parse_endpoint(l);
+    if (!ep) return bad("proxy_listen", ep.error());
+    if (ep->protocol != smtp::Protocol::kSmtp) return bad("proxy_listen", "Postfix speaks SMTP");
+    c.proxy_listen.push_back(*ep);
+  }
+  for (const auto& l : list("milter_listen")) {
+    auto ep = parse_milter_endpoint(l);
+    if (!ep) return bad("milter_listen", ep.error());
+    c.milter_listen.push_back(*ep);
+  }
+  std::vector<std::string> listen = list("listen");
+  if (listen.empty() && c.proxy_listen.empty() && c.milter_listen.empty()) {
+    listen.push_back("smtp:127.0.0.1:10024");
+  }
   for (const auto& l : listen) {
     auto ep = smtp::parse_endpoint(l);
     if (!ep) return bad("listen", ep.error());
     c.listen.push_back(*ep);
   }
+  c.in_dialog_timeout = std::chrono::seconds(num("in_dialog_timeout"));
+  if (c.in_dialog_timeout.count() == 0) return bad("in_dialog_timeout", "must be > 0");
   {
     const std::string mode = str("unix_socket_mode");
     char* end = nullptr;
@@ -448,6 +486,15 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   auto fwd = smtp::parse_endpoint(str("forward"));
   if (!fwd) return bad("forward", fwd.error());
   c.forward = *fwd;
+  c.proxy_forward = c.forward;
+  if (!str("proxy_forward").empty()) {
+    auto pf = smtp::parse_endpoint(str("proxy_forward"));
+    if (!pf) return bad("proxy_forward", pf.error());
+    if (pf->protocol != smtp::Protocol::kSmtp) {
+      return bad("proxy_forward", "the proxy relays one SMTP transaction: use smtp:");
+    }
+    c.proxy_forward = *pf;
+  }
 
   c.myhostname = str("myhostname").empty() ? system_hostname() : str("myhostname");
   c.x_virus_scanned = str("x_virus_scanned");

@@ -26,10 +26,14 @@
 namespace filterd {
 
 struct Config {
-  std::vector<smtp::Endpoint> listen;  // where the MTA hands us mail
-  unsigned unix_socket_mode = 0660;    // for unix-domain listeners
-  std::string unix_socket_group;       // empty: our own group
-  smtp::Endpoint forward;              // where passed mail goes
+  std::vector<smtp::Endpoint> listen;         // where the MTA hands us mail (after-queue)
+  std::vector<smtp::Endpoint> proxy_listen;   // before-queue proxy (smtpd_proxy_filter)
+  smtp::Endpoint proxy_forward;               // the proxy's downstream
+  std::vector<smtp::Endpoint> milter_listen;  // milter (smtpd_milters)
+  std::chrono::seconds in_dialog_timeout{0};  // end of DATA to verdict, proxy and milter
+  unsigned unix_socket_mode = 0660;           // for unix-domain listeners
+  std::string unix_socket_group;              // empty: our own group
+  smtp::Endpoint forward;                     // where passed mail goes
   std::string myhostname;
   std::string x_virus_scanned;  // the header value, "$myhostname" expanded
 

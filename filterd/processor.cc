@@ -33,15 +33,6 @@ long long ms_since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
 
-// Everything the summary line needs, filled in as the message moves on.
-struct Trace {
-  std::string mail_id;
-  Clock::time_point start = Clock::now();
-  long long decode_ms = 0, scan_ms = 0, spam_ms = 0, forward_ms = 0;
-  std::string queued_as;
-  std::vector<std::string> notes;  // extra words, e.g. "DSN sent" or a failure reason
-};
-
 std::string join_recipients(const smtp::Envelope& env) {
   std::string out;
   for (const auto& r : env.recipients) {
@@ -242,21 +233,39 @@ Processor::Processor(const Config& config, scanners::VirusScanner& scanner,
 
 asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, smtp::Protocol input,
                                                        const ClientInfo& client) {
-  Trace trace;
-  trace.mail_id = new_mail_id();
-  const long long arrival = std::time(nullptr);
-  const smtp::Envelope& env = txn.envelope;
+  Judgement j = co_await judge(std::move(txn), input, client);
+  std::vector<Reply> per_rcpt = co_await deliver(j);
+  std::vector<Reply> replies;
+  if (input == smtp::Protocol::kLmtp) {
+    replies = std::move(per_rcpt);
+  } else {
+    replies.push_back(policy::collapse_for_smtp(per_rcpt));
+  }
+  log_summary(j, replies.front());
+  co_return replies;
+}
+
+asio::awaitable<Judgement> Processor::judge(smtp::Transaction txn, smtp::Protocol input,
+                                            const ClientInfo& client) {
+  Judgement j;
+  j.txn = std::move(txn);
+  j.input = input;
+  j.client = client;
+  j.mail_id = new_mail_id();
+  j.arrival = std::time(nullptr);
+  const smtp::Envelope& env = j.txn.envelope;
   const size_t n_rcpt = env.recipients.size();
-  const std::string_view data = txn.data;
-  const std::string client_addr = env.xforward.addr.empty() ? client.addr : env.xforward.addr;
-  const policy::Settings& bank = config_.bank_for(client.local_port, client_addr);
+  const std::string_view data = j.txn.data;
+  j.client_addr = env.xforward.addr.empty() ? client.addr : env.xforward.addr;
+  const policy::Settings& bank = config_.bank_for(client.local_port, j.client_addr);
+  j.bank = &bank;
 
   // Each recipient's policy; the spam rules run unless all bypass them.
-  std::vector<policy::RecipientPolicy> policies(n_rcpt);
+  j.policies.resize(n_rcpt);
   bool wants_spam_check = false;
   for (size_t i = 0; i < n_rcpt; ++i) {
-    policies[i] = policy::resolve_recipient(bank, env.recipients[i].address);
-    wants_spam_check |= !policies[i].bypass_spam_checks;
+    j.policies[i] = policy::resolve_recipient(bank, env.recipients[i].address);
+    wants_spam_check |= !j.policies[i].bypass_spam_checks;
   }
   const bool spam_check = spam_ && spam_->enabled() && wants_spam_check;
   std::string spam_error;
@@ -282,96 +291,85 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
         asio::use_awaitable);
   };
   ContentScan content = co_await scan(data, true);
-  trace.decode_ms = content.decode_ms;
-  trace.scan_ms = content.scan_ms;
-  trace.spam_ms = content.spam_ms;
+  j.decode_ms = content.decode_ms;
+  j.scan_ms = content.scan_ms;
+  j.spam_ms = content.spam_ms;
   if (!spam_error.empty()) {
-    spdlog::warn("({}) spam check failed, going on without a score: {}", trace.mail_id, spam_error);
-    trace.notes.push_back("spam check failed");
+    spdlog::warn("({}) spam check failed, going on without a score: {}", j.mail_id, spam_error);
+    j.notes.push_back("spam check failed");
   }
-  policy::Findings findings = std::move(content.findings);
+  policy::Findings& findings = j.findings;
+  findings = std::move(content.findings);
   if (findings.scan_failed) {
-    spdlog::warn("({}) virus scan failed: {}", trace.mail_id, findings.scan_error);
+    spdlog::warn("({}) virus scan failed: {}", j.mail_id, findings.scan_error);
   }
 
   // An infected or banned attachment may go instead of the whole mail; the
   // edited message is scanned again before anyone gets it.
-  std::string edited;
-  std::string_view message = data;
   std::string removed_category, removed_reason;  // what attachment removal took out
   if (std::vector<Offence> offences = removable(findings, bank); !offences.empty()) {
-    std::optional<Removal> removal =
-        remove_attachments(data, content.decoded, offences, trace.mail_id);
+    std::optional<Removal> removal = remove_attachments(data, content.decoded, offences, j.mail_id);
     if (removal) {
       ContentScan again = co_await scan(removal->message, false);
-      trace.scan_ms += again.scan_ms + again.decode_ms;
+      j.scan_ms += again.scan_ms + again.decode_ms;
       const policy::Findings& f2 = again.findings;
       if (f2.viruses.empty() && f2.banned.empty() && !f2.scan_failed) {
         std::string what;
         for (const auto& r : removal->removed) what += (what.empty() ? "" : ", ") + r;
         const Category gone = findings.viruses.empty() ? Category::kBanned : Category::kVirus;
         const std::string why = policy::category_reason(findings, gone, bank.recipient);
-        trace.notes.push_back("removed " + what + " (" + why + ")");
+        j.notes.push_back("removed " + what + " (" + why + ")");
         if (bank.quarantine[policy::idx(gone)]) {
           removed_category = policy::category_log_name(gone);
           removed_reason = why;
         }
-        edited = std::move(removal->message);
-        message = edited;
+        j.edited = std::move(removal->message);
         std::optional<policy::SpamResult> spam = std::move(findings.spam);
         findings = f2;
         findings.spam = std::move(spam);  // the rules ran on the message as sent
       } else {
-        spdlog::warn("({}) attachment removal did not clean the message; blocking it",
-                     trace.mail_id);
+        spdlog::warn("({}) attachment removal did not clean the message; blocking it", j.mail_id);
       }
     }
   }
 
-  // Each recipient's policy and decision, then who gets what.
+  // Each recipient's decision, then who gets what.
   const bool null_sender = env.sender.empty();
-  const bool bulk = is_bulk(header_section(message));
+  const bool bulk = is_bulk(header_section(j.message()));
   const bool fakes_sender =
       !findings.viruses.empty() && !policy::virus_keeps_sender(bank, findings.viruses);
-  std::vector<policy::Decision> decisions(n_rcpt);
-  std::vector<policy::RecipientFate> fates(n_rcpt);
+  j.decisions.resize(n_rcpt);
+  j.fates.resize(n_rcpt);
   for (size_t i = 0; i < n_rcpt; ++i) {
     const std::string& address = env.recipients[i].address;
-    const policy::Decision d = policy::decide(findings, policies[i], bank.scanner_failure_destiny);
-    decisions[i] = d;
-    fates[i].decision = d;
+    const policy::RecipientPolicy& p = j.policies[i];
+    const policy::Decision d = policy::decide(findings, p, bank.scanner_failure_destiny);
+    j.decisions[i] = d;
+    j.fates[i].decision = d;
     if (d.destiny == Destiny::kPass) {
-      fates[i].edits = policy::edits_for(findings, d, policies[i], config_.x_virus_scanned);
-      fates[i].deliver_to = policy::extended_address(address, bank.recipient_delimiter,
-                                                     policy::address_extension_for(d, policies[i]));
+      j.fates[i].edits = policy::edits_for(findings, d, p, config_.x_virus_scanned);
+      j.fates[i].deliver_to = policy::extended_address(address, bank.recipient_delimiter,
+                                                       policy::address_extension_for(d, p));
     } else if (d.destiny == Destiny::kBounce || d.destiny == Destiny::kReject) {
-      fates[i].dsn_suppressed =
-          policy::dsn_suppression(findings, d, policies[i], null_sender, bulk, fakes_sender);
+      j.fates[i].dsn_suppressed =
+          policy::dsn_suppression(findings, d, p, null_sender, bulk, fakes_sender);
     }
   }
-  const policy::Plan plan = policy::plan_delivery(fates, input);
-
-  std::vector<Reply> per_rcpt(n_rcpt);
-  auto forward_start = Clock::now();
-  smtp::ClientOptions fwd = config_.forward_options;
-  fwd.all_or_nothing = input == smtp::Protocol::kSmtp;
-  const smtp::Endpoint& hop = bank.forward ? *bank.forward : config_.forward;
-  MessageRef ref{trace.mail_id, arrival, env, message, fwd, bank, hop, client, ""};
+  j.plan = policy::plan_delivery(j.fates, input);
 
   // Mail some recipient does not get is kept before anything is delivered:
   // if that fails the MTA keeps it (451) and nobody got a copy yet.
-  bool quarantine_failed = false;
-  const size_t head = headline(decisions);
-  const bool keep = quarantine_ && !plan.tempfail_all &&
-                    (std::any_of(decisions.begin(), decisions.end(),
+  const size_t head = headline(j.decisions);
+  const bool keep = quarantine_ && !j.plan.tempfail_all &&
+                    (std::any_of(j.decisions.begin(), j.decisions.end(),
                                  [&](const policy::Decision& d) {
                                    return policy::quarantined(bank, findings, d);
                                  }) ||
                      !removed_category.empty());
   if (keep) {
-    quarantine::Entry entry = quarantine_entry(trace.mail_id, arrival, env, data, decisions[head],
-                                               findings, client_addr, bank.name);
-    if (!removed_category.empty() && !decisions[head].blocked()) {
+    quarantine::Entry entry = quarantine_entry(j.mail_id, j.arrival, env, data, j.decisions[head],
+                                               findings, j.client_addr, bank.name);
+    if (!removed_category.empty() && !j.decisions[head].blocked()) {
       entry.category = removed_category;  // the attachment went, the original is kept
       entry.reason = removed_reason;
     }
@@ -382,32 +380,50 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
         },
         asio::use_awaitable);
     if (stored) {
-      ref.quarantine_id = trace.mail_id;
+      j.quarantine_id = j.mail_id;
       // Who still gets a copy can see that the message was also kept (the
       // same field for everyone: the delivery groups stay as planned).
-      for (policy::RecipientFate& f : fates) {
+      for (policy::RecipientFate& f : j.fates) {
         if (f.decision.destiny == Destiny::kPass) {
           f.edits.add_fields.insert(f.edits.add_fields.begin(),
-                                    "X-Quarantine-ID: <" + ref.quarantine_id + ">");
+                                    "X-Quarantine-ID: <" + j.quarantine_id + ">");
         }
       }
-      trace.notes.push_back("quarantine: " + entry.path);
+      j.notes.push_back("quarantine: " + entry.path);
     } else {
-      spdlog::error("({}) quarantine failed: {}", trace.mail_id, stored.error());
-      quarantine_failed = true;
-      trace.notes.push_back("quarantine failed");
+      spdlog::error("({}) quarantine failed: {}", j.mail_id, stored.error());
+      j.quarantine_failed = true;
+      j.notes.push_back("quarantine failed");
     }
   }
+  co_return j;
+}
 
-  if (quarantine_failed) {
+asio::awaitable<std::vector<Reply>> Processor::deliver(Judgement& j) {
+  const smtp::Envelope& env = j.txn.envelope;
+  const size_t n_rcpt = env.recipients.size();
+  const std::string_view message = j.message();
+  const std::vector<policy::Decision>& decisions = j.decisions;
+  const std::vector<policy::RecipientFate>& fates = j.fates;
+  const policy::Plan& plan = j.plan;
+  const smtp::Protocol input = j.input;
+  const policy::Settings& bank = *j.bank;
+
+  std::vector<Reply> per_rcpt(n_rcpt);
+  auto forward_start = Clock::now();
+  smtp::ClientOptions fwd = config_.forward_options;
+  fwd.all_or_nothing = input == smtp::Protocol::kSmtp;
+  const smtp::Endpoint& hop = bank.forward ? *bank.forward : config_.forward;
+  MessageRef ref{j.mail_id, j.arrival, env, message, fwd, bank, hop, j.client, j.quarantine_id};
+
+  if (j.quarantine_failed) {
     std::fill(per_rcpt.begin(), per_rcpt.end(),
-              Reply{451, "4.3.0", "Error: quarantine failed, id=" + trace.mail_id});
+              Reply{451, "4.3.0", "Error: quarantine failed, id=" + j.mail_id});
   } else if (plan.tempfail_all || plan.reject_all) {
     size_t first = 0;
     const Destiny want = plan.tempfail_all ? Destiny::kTempfail : Destiny::kReject;
     while (first < n_rcpt && decisions[first].destiny != want) ++first;
-    std::fill(per_rcpt.begin(), per_rcpt.end(),
-              policy::blocked_reply(decisions[first], trace.mail_id));
+    std::fill(per_rcpt.begin(), per_rcpt.end(), policy::blocked_reply(decisions[first], j.mail_id));
   } else {
     for (const std::vector<size_t>& group : plan.deliveries) {
       smtp::Envelope copy = env;
@@ -420,15 +436,15 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
       smtp::DeliveryResult r =
           co_await smtp::deliver(hop, copy, e.head, message.substr(e.keep_from), fwd);
       for (size_t k = 0; k < group.size(); ++k) per_rcpt[group[k]] = r.recipients[k];
-      if (trace.queued_as.empty()) trace.queued_as = r.queued_as;
+      if (j.queued_as.empty()) j.queued_as = r.queued_as;
     }
     if (plan.deliveries.size() > 1 && input == smtp::Protocol::kSmtp &&
         std::any_of(per_rcpt.begin(), per_rcpt.end(),
                     [](const Reply& r) { return r.transient(); })) {
-      trace.notes.push_back("deferred after a partial delivery: a retry may duplicate");
+      j.notes.push_back("deferred after a partial delivery: a retry may duplicate");
     }
-    for (size_t i : plan.silent) per_rcpt[i] = policy::blocked_reply(decisions[i], trace.mail_id);
-    for (size_t i : plan.refuse) per_rcpt[i] = policy::blocked_reply(decisions[i], trace.mail_id);
+    for (size_t i : plan.silent) per_rcpt[i] = policy::blocked_reply(decisions[i], j.mail_id);
+    for (size_t i : plan.refuse) per_rcpt[i] = policy::blocked_reply(decisions[i], j.mail_id);
 
     // SMTP upstream, some accepted and some refused for good by the next
     // hop: the upstream gets one 250, so the refused ones are told by DSN.
@@ -448,12 +464,12 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
       if (!sent.positive()) {
         // Delivered to some but cannot report the rest: a retry duplicates
         // for the accepted ones, which beats losing the others silently.
-        spdlog::error("({}) DSN for refused recipients not accepted: {}", trace.mail_id,
+        spdlog::error("({}) DSN for refused recipients not accepted: {}", j.mail_id,
                       sent.one_line());
         std::fill(per_rcpt.begin(), per_rcpt.end(),
-                  Reply{451, "4.4.0", "Error: could not send DSN, id=" + trace.mail_id});
+                  Reply{451, "4.4.0", "Error: could not send DSN, id=" + j.mail_id});
       } else {
-        trace.notes.push_back("DSN sent for refused recipients");
+        j.notes.push_back("DSN sent for refused recipients");
       }
     }
 
@@ -462,71 +478,163 @@ asio::awaitable<std::vector<Reply>> Processor::process(smtp::Transaction txn, sm
     for (size_t i : plan.bounce) {
       policy::Decision as_bounce = decisions[i];
       as_bounce.destiny = Destiny::kBounce;
-      per_rcpt[i] = policy::blocked_reply(as_bounce, trace.mail_id);
+      per_rcpt[i] = policy::blocked_reply(as_bounce, j.mail_id);
       if (policy::failure_dsn_wanted(env, env.recipients[i])) {
         bounced.push_back({env.recipients[i].address, env.recipients[i].orcpt,
-                           policy::rejection_reply(decisions[i], trace.mail_id)});
+                           policy::rejection_reply(decisions[i], j.mail_id)});
       }
     }
     for (size_t i : plan.silent) {
       if (!fates[i].dsn_suppressed.empty()) {
-        trace.notes.push_back("no DSN (" + fates[i].dsn_suppressed + ")");
+        j.notes.push_back("no DSN (" + fates[i].dsn_suppressed + ")");
         break;
       }
     }
-    if (!plan.bounce.empty() && bounced.empty()) trace.notes.push_back("no DSN (NOTIFY)");
+    if (!plan.bounce.empty() && bounced.empty()) j.notes.push_back("no DSN (NOTIFY)");
     if (!bounced.empty()) {
       const policy::Decision& why = decisions[plan.bounce.front()];
       std::string category(policy::category_log_name(why.category));
       if (!why.minor.empty()) category += "-" + why.minor;
       Reply sent = co_await send_dsn(ref, category, why.reason, bounced);
       if (sent.positive()) {
-        trace.notes.push_back("DSN sent");
-        if (trace.queued_as.empty()) trace.queued_as = smtp::parse_queued_as(sent.text);
+        j.notes.push_back("DSN sent");
+        if (j.queued_as.empty()) j.queued_as = smtp::parse_queued_as(sent.text);
       } else {
         // The bounce is part of the destiny: without it, the MTA must retry.
-        const Reply retry{451, "4.4.0", "Error: could not send DSN, id=" + trace.mail_id};
+        const Reply retry{451, "4.4.0", "Error: could not send DSN, id=" + j.mail_id};
         if (input == smtp::Protocol::kSmtp) {
           std::fill(per_rcpt.begin(), per_rcpt.end(), retry);
         } else {
           for (size_t i : plan.bounce) per_rcpt[i] = retry;
         }
-        trace.notes.push_back("DSN failed: " + sent.one_line());
+        j.notes.push_back("DSN failed: " + sent.one_line());
       }
     }
-    co_await send_notices(ref, decisions, policies);
+    co_await send_notices(ref, decisions, j.policies);
   }
-  trace.forward_ms = ms_since(forward_start);
+  j.forward_ms = ms_since(forward_start);
+  co_return per_rcpt;
+}
 
-  std::vector<Reply> replies;
-  if (input == smtp::Protocol::kLmtp) {
-    replies = per_rcpt;
-  } else {
-    replies.push_back(policy::collapse_for_smtp(per_rcpt));
+struct Processor::Race {
+  explicit Race(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  std::optional<Judgement> result;
+  bool gave_up = false;
+};
+
+asio::awaitable<std::optional<Judgement>> Processor::judge_in_time(smtp::Transaction txn,
+                                                                   const ClientInfo& client) {
+  auto race = std::make_shared<Race>(co_await asio::this_coro::executor);
+  race->timer.expires_after(config_.in_dialog_timeout);
+  asio::co_spawn(race->timer.get_executor(), judge_into(race, std::move(txn), client),
+                 asio::detached);
+  boost::system::error_code ec;
+  if (!race->result) {
+    co_await race->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+  if (!race->result) race->gave_up = true;
+  co_return std::move(race->result);
+}
 
-  // One summary line per message, in the spirit of amavis's.
-  std::string client_part = client.peer;
+asio::awaitable<void> Processor::judge_into(std::shared_ptr<Race> race, smtp::Transaction txn,
+                                            ClientInfo client) {
+  Judgement j = co_await judge(std::move(txn), smtp::Protocol::kSmtp, client);
+  if (race->gave_up) {
+    j.notes.push_back("verdict came after in_dialog_timeout");
+    log_summary(j, late_reply());
+    co_return;
+  }
+  race->result = std::move(j);
+  race->timer.cancel();
+}
+
+InDialogOutcome Processor::in_dialog(const Judgement& j) const {
+  using Action = InDialogOutcome::Action;
+  InDialogOutcome out;
+  const std::vector<policy::Decision>& d = j.decisions;
+  auto first_with = [&](auto pred) { return std::find_if(d.begin(), d.end(), pred); };
+  if (j.quarantine_failed) {
+    out.action = Action::kTempfail;
+    out.reply = Reply{451, "4.3.0", "Error: quarantine failed, id=" + j.mail_id};
+    return out;
+  }
+  if (auto t =
+          first_with([](const policy::Decision& x) { return x.destiny == Destiny::kTempfail; });
+      t != d.end()) {
+    out.action = Action::kTempfail;
+    out.reply = policy::blocked_reply(*t, j.mail_id);
+    return out;
+  }
+  if (auto r = first_with([](const policy::Decision& x) {
+        return x.destiny == Destiny::kReject || x.destiny == Destiny::kBounce;
+      });
+      r != d.end()) {
+    out.action = Action::kReject;
+    out.reply = policy::rejection_reply(*r, j.mail_id);
+    return out;
+  }
+  auto pass = first_with([](const policy::Decision& x) { return x.destiny == Destiny::kPass; });
+  if (pass == d.end()) {
+    out.action = Action::kDiscard;
+    out.reply = d.empty() ? Reply{250, "2.0.0", "Ok, id=" + j.mail_id}
+                          : policy::blocked_reply(d.front(), j.mail_id);
+    return out;
+  }
+  out.action = Action::kPass;
+  out.edits = j.fates[static_cast<size_t>(pass - d.begin())].edits;
+  out.deliver_to.resize(d.size());
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (d[i].destiny == Destiny::kPass) out.deliver_to[i] = j.fates[i].deliver_to;
+  }
+  return out;
+}
+
+asio::awaitable<void> Processor::finish_in_dialog(Judgement& j, const InDialogOutcome& outcome,
+                                                  Reply reply) {
+  using Action = InDialogOutcome::Action;
+  if (outcome.action == Action::kPass) {
+    if (j.plan.deliveries.size() > 1) j.notes.push_back("one set of edits for all recipients");
+    if (reply.positive()) j.queued_as = smtp::parse_queued_as(reply.text);
+  }
+  if (outcome.action != Action::kTempfail) {
+    smtp::ClientOptions fwd = config_.forward_options;
+    const policy::Settings& bank = *j.bank;
+    const smtp::Endpoint& hop = bank.forward ? *bank.forward : config_.forward;
+    MessageRef ref{j.mail_id, j.arrival, j.txn.envelope, j.message(),    fwd,
+                   bank,      hop,       j.client,       j.quarantine_id};
+    const auto start = Clock::now();
+    co_await send_notices(ref, j.decisions, j.policies);
+    j.forward_ms += ms_since(start);
+  }
+  log_summary(j, reply);
+}
+
+void Processor::log_summary(const Judgement& j, const Reply& reply) const {
+  const smtp::Envelope& env = j.txn.envelope;
+  const size_t n_rcpt = env.recipients.size();
+  std::string client_part = j.client.peer;
   if (!env.xforward.addr.empty()) client_part += " [" + env.xforward.addr + "]";
-  auto message_id = decoders::header_value(header_section(data), "Message-ID");
+  auto message_id = decoders::header_value(header_section(j.txn.data), "Message-ID");
   std::string extra;
-  if (bank.name != "base") extra += ", bank " + bank.name;
-  const size_t passed = static_cast<size_t>(std::count_if(
-      decisions.begin(), decisions.end(), [](const policy::Decision& d) { return !d.blocked(); }));
+  if (j.bank->name != "base") extra += ", bank " + j.bank->name;
+  const size_t passed =
+      static_cast<size_t>(std::count_if(j.decisions.begin(), j.decisions.end(),
+                                        [](const policy::Decision& d) { return !d.blocked(); }));
   if (passed > 0 && passed < n_rcpt) {
     extra += ", " + std::to_string(passed) + "/" + std::to_string(n_rcpt) + " recipients passed";
   }
-  if (!replies.front().positive()) extra += ", reply: " + replies.front().one_line();
-  for (const auto& note : trace.notes) extra += ", " + note;
+  if (!reply.positive()) extra += ", reply: " + reply.one_line();
+  for (const auto& note : j.notes) extra += ", " + note;
+  const size_t head = headline(j.decisions);
   spdlog::info(
       "({}) {}, {} <{}> -> {}, Message-ID: {}, mail_id: {}, Hits: {}, size: {}, queued_as: {}{}, "
       "{} ms (decode {} ms, scan {} ms, spam {} ms, forward {} ms)",
-      trace.mail_id, n_rcpt ? policy::summary_words(decisions[head]) : "Passed CLEAN", client_part,
+      j.mail_id, n_rcpt ? policy::summary_words(j.decisions[head]) : "Passed CLEAN", client_part,
       env.sender, join_recipients(env), policy::one_line_utf8(message_id.value_or("-"), 200),
-      trace.mail_id, findings.spam ? fmt::format("{:.3f}", findings.spam->score) : "-", data.size(),
-      trace.queued_as.empty() ? "-" : trace.queued_as, extra, ms_since(trace.start),
-      trace.decode_ms, trace.scan_ms, trace.spam_ms, trace.forward_ms);
-  co_return replies;
+      j.mail_id, j.findings.spam ? fmt::format("{:.3f}", j.findings.spam->score) : "-",
+      j.txn.data.size(), j.queued_as.empty() ? "-" : j.queued_as, extra, ms_since(j.start),
+      j.decode_ms, j.scan_ms, j.spam_ms, j.forward_ms);
 }
 
 }  // namespace filterd

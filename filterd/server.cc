@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filterd/proxy.h"
 #include "smtp/deadline.h"
 #include "smtp/server_session.h"
 
@@ -18,11 +19,14 @@ Server::Server(asio::io_context& io, const Config& config, Processor& processor)
     : io_(io), config_(config), processor_(processor) {}
 
 void Server::bind() {
-  for (const auto& ep : config_.listen) {
-    acceptors_.push_back(smtp::listen_on(io_.get_executor(), ep));
+  auto add = [&](const smtp::Endpoint& ep, Kind kind, std::string_view what) {
+    listeners_.push_back({ep, kind, smtp::listen_on(io_.get_executor(), ep)});
     if (ep.is_unix()) set_unix_socket_access(config_, ep.unix_path);
-    spdlog::info("listening on {}", ep.str());
-  }
+    spdlog::info("listening on {}{}", ep.str(), what);
+  };
+  for (const auto& ep : config_.listen) add(ep, Kind::kAfterQueue, "");
+  for (const auto& ep : config_.proxy_listen) add(ep, Kind::kProxy, " (before-queue proxy)");
+  for (const auto& ep : config_.milter_listen) add(ep, Kind::kMilter, " (milter)");
 }
 
 // The MTA's client (Postfix's lmtp runs as user postfix) must be able to
@@ -41,32 +45,35 @@ void set_unix_socket_access(const Config& config, const std::string& path) {
 }
 
 void Server::start() {
-  for (size_t i = 0; i < acceptors_.size(); ++i) {
+  for (size_t i = 0; i < listeners_.size(); ++i) {
     asio::co_spawn(io_, accept_loop(i), asio::detached);
   }
 }
 
 void Server::stop() {
   stopping_ = true;
-  for (auto& a : acceptors_) {
+  for (auto& l : listeners_) {
     boost::system::error_code ignored;
-    a.close(ignored);
+    l.acceptor.close(ignored);
   }
 }
 
 asio::awaitable<void> Server::accept_loop(size_t index) {
-  const smtp::Protocol protocol = config_.listen[index].protocol;
+  Listener& l = listeners_[index];
+  const smtp::Protocol protocol = l.endpoint.protocol;
   while (!stopping_) {
     boost::system::error_code ec;
     smtp::Socket sock(io_);
-    co_await acceptors_[index].async_accept(sock, asio::redirect_error(asio::use_awaitable, ec));
+    co_await l.acceptor.async_accept(sock, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) co_return;
-      spdlog::warn("accept on {}: {}", config_.listen[index].str(), ec.message());
+      spdlog::warn("accept on {}: {}", l.endpoint.str(), ec.message());
       continue;  // EMFILE and friends: keep serving the connections we have
     }
-    if (*active_ >= config_.max_connections) {
-      // Answer the refusal without blocking the accept loop.
+    if (*active_ >= config_.max_connections && l.kind != Kind::kMilter) {
+      // Answer the refusal without blocking the accept loop. (A milter
+      // client is not refused: it speaks no SMTP, and a closed socket makes
+      // Postfix apply milter_default_action, which a 421 would not help.)
       auto refused = std::make_shared<smtp::Socket>(std::move(sock));
       static const std::string kBusy =
           smtp::Reply{421, "4.3.2", "Service not available, too many connections"}.wire();
@@ -79,11 +86,33 @@ asio::awaitable<void> Server::accept_loop(size_t index) {
                    smtp::peer_name(*refused));
       continue;
     }
-    if (!config_.listen[index].is_unix()) {
+    if (!l.endpoint.is_unix()) {
       // Replies are small and each one is awaited by the MTA.
       sock.set_option(asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_NODELAY>(true), ec);
     }
-    asio::co_spawn(io_, serve(std::move(sock), protocol), asio::detached);
+    asio::co_spawn(io_, dispatch(std::move(sock), l.kind, protocol), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::dispatch(smtp::Socket socket, Kind kind, smtp::Protocol protocol) {
+  // The counter is shared with the coroutine frame: frames still pending
+  // when the io_context is torn down are destroyed after the Server.
+  std::shared_ptr<unsigned> active = active_;
+  ++*active;
+  struct Leave {
+    std::shared_ptr<unsigned> n;
+    ~Leave() { --*n; }
+  } leave{active};
+  switch (kind) {
+    case Kind::kAfterQueue:
+      co_await serve(std::move(socket), protocol);
+      break;
+    case Kind::kProxy:
+      co_await serve_proxy(std::move(socket), config_, processor_, stopping_);
+      break;
+    case Kind::kMilter:
+      spdlog::error("milter listener not available");
+      break;
   }
 }
 
@@ -97,15 +126,6 @@ asio::awaitable<bool> Server::write_all(smtp::GuardedSocket& conn, std::string o
 }
 
 asio::awaitable<void> Server::serve(smtp::Socket socket, smtp::Protocol protocol) {
-  // The counter is shared with the coroutine frame: frames still pending
-  // when the io_context is torn down are destroyed after the Server.
-  std::shared_ptr<unsigned> active = active_;
-  ++*active;
-  struct Leave {
-    std::shared_ptr<unsigned> n;
-    ~Leave() { --*n; }
-  } leave{active};
-
   const ClientInfo client{smtp::peer_name(socket), smtp::peer_address(socket),
                           smtp::local_port(socket)};
   auto conn = smtp::GuardedSocket::create(std::move(socket));

@@ -1,7 +1,8 @@
 // server.h — filterd's listeners: accepts connections from the MTA on every
-// configured endpoint, runs one ServerSession per connection, hands each
-// complete transaction to the Processor, and enforces the connection limit
-// (421 4.3.2) and the idle timeouts.
+// configured endpoint and enforces the connection limit (421 4.3.2) and the
+// idle timeouts. An after-queue connection runs one ServerSession and hands
+// each complete transaction to the Processor; a proxy connection runs a
+// ProxySession (proxy.h), a milter connection a MilterSession (milter.h).
 //
 // Thread safety: everything runs on the io_context's single thread.
 #pragma once
@@ -37,15 +38,24 @@ class Server {
 
   unsigned active_connections() const { return *active_; }
 
+  // What a listener serves.
+  enum class Kind { kAfterQueue, kProxy, kMilter };
+
  private:
+  struct Listener {
+    smtp::Endpoint endpoint;
+    Kind kind;
+    smtp::Acceptor acceptor;
+  };
   boost::asio::awaitable<void> accept_loop(size_t index);
+  boost::asio::awaitable<void> dispatch(smtp::Socket socket, Kind kind, smtp::Protocol protocol);
   boost::asio::awaitable<void> serve(smtp::Socket socket, smtp::Protocol protocol);
   boost::asio::awaitable<bool> write_all(smtp::GuardedSocket& conn, std::string out);
 
   boost::asio::io_context& io_;
   const Config& config_;
   Processor& processor_;
-  std::vector<smtp::Acceptor> acceptors_;
+  std::vector<Listener> listeners_;
   std::shared_ptr<unsigned> active_ = std::make_shared<unsigned>(0);
   bool stopping_ = false;
 };

@@ -224,6 +224,7 @@ void ServerSession::handle_command(std::string_view line) {
   const size_t before = output_.size();
   dispatch_command(line);
   ++counts_.attempted[verb];
+  if (state_ == State::kAwaitingRelay) return;  // counted in finish_relay()
   // The final reply line decides; DATA's 354 is not success yet (finish_data).
   // AUTH succeeds only in finish_auth().
   if (output_.size() < before + 3 || verb == CommandCounts::kData || verb == CommandCounts::kAuth) {
@@ -255,6 +256,7 @@ void ServerSession::dispatch_command(std::string_view line) {
     handle_data();
   } else if (v == "RSET") {
     if (!cmd.args.empty()) return error_reply(501, "5.5.4", "Syntax: RSET");
+    if (options_.relay) return await_relay({RelayRequest::Verb::kRset, "", {}, {}});
     reset_transaction();
     reply(250, "2.0.0", "Ok");
   } else if (v == "NOOP") {
@@ -283,14 +285,21 @@ void ServerSession::dispatch_command(std::string_view line) {
 void ServerSession::handle_ehlo(std::string_view verb, std::string_view args) {
   if (args.empty()) return error_reply(501, "5.5.4", "Syntax: " + std::string(verb) + " hostname");
   reset_transaction();
-  greeted_ = true;
   helo_ = std::string(args);
-  if (verb == "HELO") {
-    esmtp_ = false;
+  if (options_.relay) {
+    using V = RelayRequest::Verb;
+    return await_relay({verb == "HELO" ? V::kHelo : V::kEhlo, helo_, {}, {}});
+  }
+  ehlo_reply(verb != "HELO");
+}
+
+void ServerSession::ehlo_reply(bool esmtp) {
+  greeted_ = true;
+  esmtp_ = esmtp;
+  if (!esmtp) {
     reply(250, "", options_.hostname);
     return;
   }
-  esmtp_ = true;
   std::string text = options_.hostname;
   text += "\nPIPELINING\nSIZE " + std::to_string(options_.limits.max_message_size);
   if (options_.offer_starttls && !tls_active_) text += "\nSTARTTLS";
@@ -349,6 +358,7 @@ void ServerSession::handle_mail(std::string_view args) {
     return error_reply(553, "5.6.7", "Non-ASCII sender requires SMTPUTF8");  // RFC 6531 §3.5
   }
   env.xforward = xforward_;
+  if (options_.relay) return await_relay({RelayRequest::Verb::kMail, "", std::move(env), {}});
   txn_.envelope = std::move(env);
   have_mail_ = true;
   reply(250, "2.1.0", "Ok");
@@ -388,8 +398,43 @@ void ServerSession::handle_rcpt(std::string_view args) {
       return error_reply(refused->code, refused->status, refused->text);
     }
   }
+  if (options_.relay) {
+    return await_relay({RelayRequest::Verb::kRcpt, "", txn_.envelope, std::move(rcpt)});
+  }
   txn_.envelope.recipients.push_back(std::move(rcpt));
   reply(250, "2.1.5", "Ok");
+}
+
+void ServerSession::await_relay(RelayRequest request) {
+  relay_ = std::move(request);
+  state_ = State::kAwaitingRelay;
+}
+
+void ServerSession::finish_relay(const Reply& r) {
+  using V = RelayRequest::Verb;
+  static constexpr CommandCounts::Verb kCounted[] = {CommandCounts::kHelo, CommandCounts::kEhlo,
+                                                     CommandCounts::kMail, CommandCounts::kRcpt,
+                                                     CommandCounts::kRset};
+  state_ = State::kCommand;
+  const bool ok = r.positive() || relay_.verb == V::kRset;
+  if (ok) ++counts_.succeeded[kCounted[static_cast<int>(relay_.verb)]];
+  if (!ok) {
+    error_reply(r.code, r.status, r.text);
+  } else if (relay_.verb == V::kHelo || relay_.verb == V::kEhlo) {
+    ehlo_reply(relay_.verb == V::kEhlo);
+  } else if (relay_.verb == V::kMail) {
+    txn_.envelope = std::move(relay_.envelope);
+    have_mail_ = true;
+    output_ += r.wire();
+  } else if (relay_.verb == V::kRcpt) {
+    txn_.envelope.recipients.push_back(std::move(relay_.recipient));
+    output_ += r.wire();
+  } else {
+    reset_transaction();
+    reply(250, "2.0.0", "Ok");
+  }
+  relay_ = RelayRequest{};
+  if (state_ == State::kCommand) process();
 }
 
 void ServerSession::handle_data() {

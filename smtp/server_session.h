@@ -83,6 +83,19 @@ struct SessionOptions {
   bool auth_requires_tls = true;
   // Also advertise "AUTH=PLAIN LOGIN" (Postfix broken_sasl_auth_clients).
   bool auth_broken_clients = false;
+  // Before-queue proxy: a valid EHLO/HELO, MAIL, RCPT or RSET is not
+  // answered here but handed to the caller (kAwaitingRelay), which relays
+  // it downstream and calls finish_relay() with the downstream's reply.
+  bool relay = false;
+};
+
+// A command for the caller to relay downstream (SessionOptions::relay).
+struct RelayRequest {
+  enum class Verb { kHelo, kEhlo, kMail, kRcpt, kRset } verb = Verb::kRset;
+  std::string helo;     // kHelo, kEhlo: the client's name
+  Envelope envelope;    // kMail: the envelope the MAIL would start (with XFORWARD);
+                        // kRcpt: the envelope so far
+  Recipient recipient;  // kRcpt
 };
 
 // A complete SASL exchange, to be verified by the caller.
@@ -138,6 +151,7 @@ class ServerSession {
     kAwaitingVerdict,  // a Transaction is ready; waiting for finish_data()
     kStartTls,         // "220 Ready to start TLS" sent: handshake, then tls_started()
     kAwaitingAuth,     // an AuthRequest is ready; waiting for finish_auth()
+    kAwaitingRelay,    // a RelayRequest is ready; waiting for finish_relay()
     kClosed,           // QUIT, 421 or too many errors: close after output
   };
 
@@ -176,6 +190,15 @@ class ServerSession {
   // (and count as errors). REQUIRES: state() == kAwaitingAuth.
   void finish_auth(const Reply& reply, const std::string& username);
 
+  // REQUIRES: state() == kAwaitingRelay.
+  const RelayRequest& relay_request() const { return relay_; }
+  // Completes a relayed command with the downstream's reply: a positive
+  // reply makes the command take effect (the session's own EHLO reply
+  // goes out, with its extensions); a negative one is passed on as it is
+  // and counts as an error. RSET always resets and answers 250.
+  // REQUIRES: state() == kAwaitingRelay.
+  void finish_relay(const Reply& reply);
+
   bool tls_active() const { return tls_active_; }
   bool authenticated() const { return !auth_user_.empty(); }
   const std::string& auth_user() const { return auth_user_; }
@@ -208,6 +231,8 @@ class ServerSession {
   void handle_starttls(std::string_view args);
   void handle_auth(std::string_view args);
   void handle_auth_response(std::string_view line);
+  void ehlo_reply(bool esmtp);
+  void await_relay(RelayRequest request);
   bool auth_offered() const;
   void end_of_data();
   void reset_transaction();
@@ -237,6 +262,7 @@ class ServerSession {
   std::string auth_user_, auth_mechanism_;
   Transaction txn_;
   XForward xforward_;
+  RelayRequest relay_;
 };
 
 }  // namespace filterd::smtp

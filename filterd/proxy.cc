@@ -1,0 +1,253 @@
+// proxy.cc — see proxy.h.
+#include "filterd/proxy.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "policy/edits.h"
+#include "policy/verdict.h"
+#include "smtp/client.h"
+#include "smtp/client_connection.h"
+#include "smtp/deadline.h"
+#include "smtp/server_session.h"
+
+namespace filterd {
+namespace asio = boost::asio;
+using smtp::RelayRequest;
+using smtp::Reply;
+
+namespace {
+
+// One proxied session: the upstream (Postfix's smtpd) and the downstream.
+class ProxySession {
+ public:
+  ProxySession(smtp::Socket socket, const Config& config, Processor& processor,
+               const bool& stopping)
+      : config_(config),
+        processor_(processor),
+        stopping_(stopping),
+        client_{smtp::peer_name(socket), smtp::peer_address(socket), smtp::local_port(socket)},
+        up_(smtp::GuardedSocket::create(std::move(socket))),
+        down_(config.proxy_forward),
+        session_(session_options(config)) {}
+
+  asio::awaitable<void> run();
+
+ private:
+  static smtp::SessionOptions session_options(const Config& config) {
+    smtp::SessionOptions o;
+    o.hostname = config.myhostname;
+    o.limits = config.session_limits;
+    o.relay = true;
+    return o;
+  }
+  // Each downstream wait is bounded by the proxy's own budget, so that
+  // Postfix (smtpd_proxy_timeout, 100 s) hears from us before it gives up.
+  std::chrono::seconds wait(std::chrono::seconds configured) const {
+    return std::min(configured, config_.in_dialog_timeout);
+  }
+  asio::awaitable<bool> write_up(std::string out);
+  asio::awaitable<Reply> relay(RelayRequest request);
+  // One downstream command; a lost downstream answers 451 from then on.
+  asio::awaitable<Reply> down_command(std::string line);
+  asio::awaitable<Reply> end_of_data(smtp::Transaction txn);
+  asio::awaitable<Reply> forward(const Judgement& j, const InDialogOutcome& out);
+  asio::awaitable<void> reset_downstream();
+  Reply down_failed() const { return {451, "4.4.1", "Error: next hop failed: " + down_error_}; }
+
+  const Config& config_;
+  Processor& processor_;
+  const bool& stopping_;
+  const ClientInfo client_;
+  std::shared_ptr<smtp::GuardedSocket> up_;
+  smtp::ClientConnection down_;
+  smtp::Extensions ext_;
+  std::string down_error_;  // non-empty once the downstream failed
+  smtp::ServerSession session_;
+};
+
+asio::awaitable<bool> ProxySession::write_up(std::string out) {
+  if (out.empty()) co_return true;
+  boost::system::error_code ec;
+  up_->expires_after(config_.smtp_timeout);
+  co_await asio::async_write(up_->socket(), asio::buffer(out),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
+}
+
+asio::awaitable<Reply> ProxySession::down_command(std::string line) {
+  if (!down_error_.empty()) co_return down_failed();
+  std::optional<Reply> r =
+      co_await down_.command(std::move(line), wait(config_.forward_options.command_timeout));
+  if (!r) {
+    down_error_ = down_.error();
+    down_.close();
+    spdlog::warn("proxy {}: downstream {} failed: {}", client_.peer, config_.proxy_forward.str(),
+                 down_error_);
+    co_return down_failed();
+  }
+  if (r->code == 421) {  // the downstream is closing: nothing more goes through it
+    down_error_ = r->one_line();
+    down_.close();
+  }
+  co_return *r;
+}
+
+asio::awaitable<Reply> ProxySession::relay(RelayRequest request) {
+  using V = RelayRequest::Verb;
+  switch (request.verb) {
+    case V::kHelo:
+    case V::kEhlo: {
+      Reply r = co_await down_command((request.verb == V::kEhlo ? "EHLO " : "HELO ") +
+                                      request.helo + "\r\n");
+      if (r.positive()) ext_ = smtp::parse_ehlo(r.text);
+      co_return r;
+    }
+    case V::kMail: {
+      // XFORWARD goes with the MAIL it describes; the downstream refusing
+      // it only costs log detail.
+      if (config_.forward_options.send_xforward) {
+        for (std::string& x : smtp::xforward_commands(request.envelope.xforward, ext_)) {
+          (void)co_await down_command(std::move(x));
+        }
+      }
+      co_return co_await down_command(
+          smtp::mail_command(request.envelope, ext_, request.envelope.size));
+    }
+    case V::kRcpt:
+      co_return co_await down_command(smtp::rcpt_command(request.recipient, ext_));
+    case V::kRset:
+      co_return co_await down_command("RSET\r\n");
+  }
+  co_return down_failed();
+}
+
+asio::awaitable<void> ProxySession::reset_downstream() {
+  Reply r = co_await down_command("RSET\r\n");
+  if (!r.positive() && down_error_.empty()) {
+    spdlog::warn("proxy {}: downstream RSET: {}", client_.peer, r.one_line());
+  }
+}
+
+asio::awaitable<Reply> ProxySession::forward(const Judgement& j, const InDialogOutcome& out) {
+  const smtp::Envelope& env = j.txn.envelope;
+  const policy::EditedMessage e = policy::apply_edits(j.message(), out.edits);
+  const std::string_view body = j.message().substr(e.keep_from);
+  bool same_envelope = true;
+  for (size_t i = 0; i < env.recipients.size(); ++i) {
+    same_envelope &= out.deliver_to[i] == env.recipients[i].address;
+  }
+  if (!same_envelope) {
+    // The downstream holds RCPTs some of which must not get the message:
+    // end that transaction and hand the message on in a new one.
+    co_await reset_downstream();
+    smtp::Envelope copy = env;
+    copy.recipients.clear();
+    for (size_t i = 0; i < env.recipients.size(); ++i) {
+      if (!out.deliver_to[i]) continue;
+      copy.recipients.push_back(env.recipients[i]);
+      copy.recipients.back().address = *out.deliver_to[i];
+    }
+    smtp::ClientOptions fwd = config_.forward_options;
+    fwd.all_or_nothing = true;
+    smtp::DeliveryResult r = co_await smtp::deliver(config_.proxy_forward, copy, e.head, body, fwd);
+    co_return policy::collapse_for_smtp(r.recipients);
+  }
+  Reply go = co_await down_command("DATA\r\n");
+  if (go.code != 354) co_return go;
+  const auto data_wait = wait(config_.forward_options.data_timeout);
+  const bool sent = co_await down_.send_message(e.head, body, data_wait);
+  std::optional<Reply> r;
+  if (sent) r = co_await down_.read_reply(data_wait);
+  if (!r) {
+    // The downstream may or may not have the message: only a retry is safe.
+    down_error_ = down_.error();
+    down_.close();
+    co_return down_failed();
+  }
+  co_return *r;
+}
+
+asio::awaitable<Reply> ProxySession::end_of_data(smtp::Transaction txn) {
+  using Action = InDialogOutcome::Action;
+  std::optional<Judgement> j = co_await processor_.judge_in_time(std::move(txn), client_);
+  if (!j) {
+    co_await reset_downstream();
+    co_return Processor::late_reply();
+  }
+  const InDialogOutcome out = processor_.in_dialog(*j);
+  Reply reply = out.reply;
+  if (out.action == Action::kPass) {
+    reply = co_await forward(*j, out);
+  } else {
+    co_await reset_downstream();
+  }
+  co_await processor_.finish_in_dialog(*j, out, reply);
+  co_return reply;
+}
+
+asio::awaitable<void> ProxySession::run() {
+  spdlog::debug("proxy connect from {}", client_.peer);
+  std::optional<Reply> greeting =
+      co_await down_.open(wait(config_.forward_options.connect_timeout));
+  if (!greeting || greeting->code != 220) {
+    // Postfix tells its client 451 and keeps nothing: the client retries.
+    const std::string why = greeting ? greeting->one_line() : down_.error();
+    spdlog::warn("proxy {}: downstream {} not available: {}", client_.peer,
+                 config_.proxy_forward.str(), why);
+    (void)co_await write_up(
+        Reply{421, "4.4.1", config_.myhostname + " Error: next hop not available"}.wire());
+    up_->close();
+    co_return;
+  }
+
+  bool ok = co_await write_up(session_.greeting());
+  char buf[64 * 1024];
+  while (ok && !session_.closed()) {
+    if (stopping_ && session_.state() == smtp::ServerSession::State::kCommand) {
+      session_.on_shutdown();
+      break;
+    }
+    up_->expires_after(session_.state() == smtp::ServerSession::State::kData
+                           ? config_.data_timeout
+                           : config_.smtp_timeout);
+    boost::system::error_code ec;
+    const size_t n = co_await up_->socket().async_read_some(
+        asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (up_->timed_out()) session_.on_timeout();
+      break;  // the upstream went away: we never said 250 to anything unsent
+    }
+    session_.feed(std::string_view(buf, n));
+    while (ok) {
+      if (session_.state() == smtp::ServerSession::State::kAwaitingRelay) {
+        session_.finish_relay(co_await relay(session_.relay_request()));
+      } else if (session_.transaction_ready()) {
+        ok = co_await write_up(session_.take_output());
+        if (!ok) break;
+        up_->expires_after(std::chrono::hours(24));  // end_of_data bounds its own waits
+        const Reply reply = co_await end_of_data(session_.take_transaction());
+        session_.finish_data({reply});
+      } else {
+        break;
+      }
+    }
+    if (ok) ok = co_await write_up(session_.take_output());
+  }
+  if (session_.closed()) (void)co_await write_up(session_.take_output());
+  up_->close();
+  if (down_.is_open()) co_await down_.quit();
+  spdlog::debug("proxy disconnect from {} {}", client_.peer, session_.command_counts().summary());
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_proxy(smtp::Socket socket, const Config& config, Processor& processor,
+                                  const bool& stopping) {
+  ProxySession session(std::move(socket), config, processor, stopping);
+  co_await session.run();
+}
+
+}  // namespace filterd
