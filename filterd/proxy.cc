@@ -8,7 +8,6 @@
 
 #include "policy/edits.h"
 #include "policy/verdict.h"
-#include "smtp/client.h"
 #include "smtp/client_connection.h"
 #include "smtp/deadline.h"
 #include "smtp/server_session.h"
@@ -54,6 +53,9 @@ class ProxySession {
   asio::awaitable<Reply> down_command(std::string line);
   asio::awaitable<Reply> end_of_data(smtp::Transaction txn);
   asio::awaitable<Reply> forward(const Judgement& j, const InDialogOutcome& out);
+  // MAIL and RCPT for `env` on the downstream; the MAIL's reply, or the
+  // refusal that stopped the transaction (then reset).
+  asio::awaitable<Reply> open_transaction(smtp::Envelope env);
   asio::awaitable<void> reset_downstream();
   Reply down_failed() const { return {451, "4.4.1", "Error: next hop failed: " + down_error_}; }
 
@@ -100,8 +102,9 @@ asio::awaitable<Reply> ProxySession::relay(RelayRequest request) {
   switch (request.verb) {
     case V::kHelo:
     case V::kEhlo: {
-      Reply r = co_await down_command((request.verb == V::kEhlo ? "EHLO " : "HELO ") +
-                                      request.helo + "\r\n");
+      std::string line = request.verb == V::kEhlo ? "EHLO " : "HELO ";
+      line += request.helo + "\r\n";
+      Reply r = co_await down_command(std::move(line));
       if (r.positive()) ext_ = smtp::parse_ehlo(r.text);
       co_return r;
     }
@@ -113,11 +116,13 @@ asio::awaitable<Reply> ProxySession::relay(RelayRequest request) {
           (void)co_await down_command(std::move(x));
         }
       }
-      co_return co_await down_command(
-          smtp::mail_command(request.envelope, ext_, request.envelope.size));
+      std::string mail = smtp::mail_command(request.envelope, ext_, request.envelope.size);
+      co_return co_await down_command(std::move(mail));
     }
-    case V::kRcpt:
-      co_return co_await down_command(smtp::rcpt_command(request.recipient, ext_));
+    case V::kRcpt: {
+      std::string rcpt = smtp::rcpt_command(request.recipient, ext_);
+      co_return co_await down_command(std::move(rcpt));
+    }
     case V::kRset:
       co_return co_await down_command("RSET\r\n");
   }
@@ -140,8 +145,8 @@ asio::awaitable<Reply> ProxySession::forward(const Judgement& j, const InDialogO
     same_envelope &= out.deliver_to[i] == env.recipients[i].address;
   }
   if (!same_envelope) {
-    // The downstream holds RCPTs some of which must not get the message:
-    // end that transaction and hand the message on in a new one.
+    // The downstream holds RCPTs some of which must not get the message (or
+    // must get it at another address): start the transaction over.
     co_await reset_downstream();
     smtp::Envelope copy = env;
     copy.recipients.clear();
@@ -150,10 +155,8 @@ asio::awaitable<Reply> ProxySession::forward(const Judgement& j, const InDialogO
       copy.recipients.push_back(env.recipients[i]);
       copy.recipients.back().address = *out.deliver_to[i];
     }
-    smtp::ClientOptions fwd = config_.forward_options;
-    fwd.all_or_nothing = true;
-    smtp::DeliveryResult r = co_await smtp::deliver(config_.proxy_forward, copy, e.head, body, fwd);
-    co_return policy::collapse_for_smtp(r.recipients);
+    const Reply opened = co_await open_transaction(copy);
+    if (!opened.positive()) co_return opened;
   }
   Reply go = co_await down_command("DATA\r\n");
   if (go.code != 354) co_return go;
@@ -168,6 +171,24 @@ asio::awaitable<Reply> ProxySession::forward(const Judgement& j, const InDialogO
     co_return down_failed();
   }
   co_return *r;
+}
+
+asio::awaitable<Reply> ProxySession::open_transaction(smtp::Envelope env) {
+  RelayRequest mail_request{RelayRequest::Verb::kMail, "", env, {}};
+  const Reply mail = co_await relay(std::move(mail_request));
+  if (!mail.positive()) co_return mail;
+  std::optional<Reply> refused;
+  for (const smtp::Recipient& r : env.recipients) {
+    RelayRequest rcpt_request{RelayRequest::Verb::kRcpt, "", {}, r};
+    const Reply rcpt = co_await relay(std::move(rcpt_request));
+    if (!rcpt.positive() && (!refused || rcpt.transient())) refused = rcpt;
+  }
+  if (!refused) co_return mail;
+  // All or nothing, as the client's one reply covers every recipient.
+  co_await reset_downstream();
+  co_return refused->transient() || env.recipients.size() == 1
+      ? *refused
+      : Reply{451, "4.5.0", "Error: the next hop refused a recipient: " + refused->one_line()};
 }
 
 asio::awaitable<Reply> ProxySession::end_of_data(smtp::Transaction txn) {
@@ -197,8 +218,9 @@ asio::awaitable<void> ProxySession::run() {
     const std::string why = greeting ? greeting->one_line() : down_.error();
     spdlog::warn("proxy {}: downstream {} not available: {}", client_.peer,
                  config_.proxy_forward.str(), why);
-    (void)co_await write_up(
-        Reply{421, "4.4.1", config_.myhostname + " Error: next hop not available"}.wire());
+    std::string refusal =
+        Reply{421, "4.4.1", config_.myhostname + " Error: next hop not available"}.wire();
+    (void)co_await write_up(std::move(refusal));
     up_->close();
     co_return;
   }
@@ -223,7 +245,9 @@ asio::awaitable<void> ProxySession::run() {
     session_.feed(std::string_view(buf, n));
     while (ok) {
       if (session_.state() == smtp::ServerSession::State::kAwaitingRelay) {
-        session_.finish_relay(co_await relay(session_.relay_request()));
+        RelayRequest request = session_.relay_request();
+        const Reply relayed = co_await relay(std::move(request));
+        session_.finish_relay(relayed);
       } else if (session_.transaction_ready()) {
         ok = co_await write_up(session_.take_output());
         if (!ok) break;

@@ -2,7 +2,8 @@
 // in arbitrary chunks. Invariants: no crash, bounded buffering, and every
 // reply line is "ddd" + " " or "-" + text + CRLF. Bit 1 of the first byte
 // turns on what frontd uses (STARTTLS, AUTH, a RCPT hook); then a decoded
-// password never appears in the output.
+// password never appears in the output. Bit 5 turns on the proxy's relay
+// mode, answered by a downstream that refuses every third command.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -46,6 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       return std::nullopt;
     };
   }
+  o.relay = (data[0] & 16) != 0 && o.protocol == Protocol::kSmtp;
+  unsigned relayed = 0;
   ServerSession s(o);
   std::string password;
   std::string in(reinterpret_cast<const char*>(data) + 1, size - 1);
@@ -65,6 +68,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         s.finish_auth(ok ? Reply{235, "2.7.0", "ok"} : Reply{535, "5.7.8", "failed"},
                       ok ? a.credentials.authcid : "");
         if (ok != s.authenticated()) std::abort();
+        continue;
+      }
+      if (s.state() == ServerSession::State::kAwaitingRelay) {
+        const RelayRequest& r = s.relay_request();
+        if (r.verb == RelayRequest::Verb::kRcpt && r.recipient.address.empty()) std::abort();
+        s.finish_relay(++relayed % 3 == 0 ? Reply{451, "4.3.0", "down\nstream"}
+                                          : Reply{250, "2.0.0", "Ok"});
         continue;
       }
       if (!s.transaction_ready()) break;

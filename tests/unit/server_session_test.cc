@@ -446,5 +446,81 @@ TEST(Sasl, Base64IsStrict) {
   EXPECT_FALSE(parse_plain(std::string("a\0b\0c\0d", 7)));
 }
 
+// --- relay mode (the before-queue proxy) ------------------------------
+
+ServerSession relay_session() {
+  SessionOptions o;
+  o.hostname = "filter.test";
+  o.relay = true;
+  return ServerSession(o);
+}
+
+TEST(RelaySession, EnvelopeCommandsWaitForTheDownstreamsReply) {
+  ServerSession s = relay_session();
+  s.feed("EHLO mx.test\r\nMAIL FROM:<a@x.test> SIZE=10\r\nRCPT TO:<b@y.test>\r\n");
+  ASSERT_EQ(s.state(), ServerSession::State::kAwaitingRelay);
+  EXPECT_EQ(s.relay_request().verb, RelayRequest::Verb::kEhlo);
+  EXPECT_EQ(s.relay_request().helo, "mx.test");
+  EXPECT_EQ(s.take_output(), "") << "nothing is answered before the downstream did";
+  s.finish_relay(Reply{250, "", "downstream.test\nPIPELINING"});
+  const std::string ehlo = s.take_output();
+  EXPECT_TRUE(ehlo.starts_with("250-filter.test\r\n")) << "our own EHLO reply: " << ehlo;
+  EXPECT_NE(ehlo.find("XFORWARD"), std::string::npos);
+
+  ASSERT_EQ(s.state(), ServerSession::State::kAwaitingRelay);
+  EXPECT_EQ(s.relay_request().verb, RelayRequest::Verb::kMail);
+  EXPECT_EQ(s.relay_request().envelope.sender, "a@x.test");
+  EXPECT_EQ(s.relay_request().envelope.size, 10u);
+  s.finish_relay(Reply{250, "2.1.0", "Ok"});
+  EXPECT_EQ(s.take_output(), "250 2.1.0 Ok\r\n");
+
+  ASSERT_EQ(s.state(), ServerSession::State::kAwaitingRelay);
+  EXPECT_EQ(s.relay_request().recipient.address, "b@y.test");
+  s.finish_relay(Reply{550, "5.1.1", "no such user"});
+  EXPECT_EQ(s.take_output(), "550 5.1.1 no such user\r\n") << "the downstream's words";
+  EXPECT_EQ(s.state(), ServerSession::State::kCommand);
+  s.feed("DATA\r\n");
+  EXPECT_EQ(s.take_output(), "554 5.5.1 Error: no valid recipients\r\n")
+      << "a refused RCPT did not count";
+}
+
+TEST(RelaySession, RefusedMailLeavesNoTransaction) {
+  ServerSession s = relay_session();
+  s.feed("EHLO mx.test\r\n");
+  s.finish_relay(Reply{250, "", "ok"});
+  s.take_output();
+  s.feed("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\n");
+  s.finish_relay(Reply{451, "4.4.1", "Error: next hop failed"});
+  EXPECT_EQ(s.take_output(),
+            "451 4.4.1 Error: next hop failed\r\n503 5.5.1 Error: need MAIL command\r\n");
+}
+
+TEST(RelaySession, RsetResetsWhateverTheDownstreamSaid) {
+  ServerSession s = relay_session();
+  s.feed("EHLO mx.test\r\n");
+  s.finish_relay(Reply{250, "", "ok"});
+  s.feed("MAIL FROM:<a@x.test>\r\n");
+  s.finish_relay(Reply{250, "2.1.0", "Ok"});
+  s.take_output();
+  s.feed("RSET\r\n");
+  ASSERT_EQ(s.relay_request().verb, RelayRequest::Verb::kRset);
+  s.finish_relay(Reply{451, "4.4.1", "gone"});
+  EXPECT_EQ(s.take_output(), "250 2.0.0 Ok\r\n");
+  s.feed("RCPT TO:<b@y.test>\r\n");
+  EXPECT_EQ(s.take_output(), "503 5.5.1 Error: need MAIL command\r\n");
+}
+
+TEST(RelaySession, CountsSucceedOnlyOnTheDownstreamsPositiveReply) {
+  ServerSession s = relay_session();
+  s.feed("EHLO mx.test\r\n");
+  s.finish_relay(Reply{250, "", "ok"});
+  s.feed("MAIL FROM:<a@x.test>\r\n");
+  s.finish_relay(Reply{250, "2.1.0", "Ok"});
+  s.feed("RCPT TO:<b@y.test>\r\n");
+  s.finish_relay(Reply{550, "5.1.1", "no"});
+  s.feed("QUIT\r\n");
+  EXPECT_EQ(s.command_counts().summary(), "ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4");
+}
+
 }  // namespace
 }  // namespace filterd::smtp
