@@ -444,6 +444,7 @@ REINJECT_OVERRIDES = (
     ("smtpd_data_restrictions", "reject_unauth_pipelining"),
     ("smtpd_end_of_data_restrictions", ""),
     ("smtpd_milters", ""),
+    ("smtpd_proxy_filter", ""),
     ("smtpd_sasl_auth_enable", "no"),
     ("smtpd_tls_security_level", "none"),
     ("mynetworks", "127.0.0.0/8"),
@@ -1123,8 +1124,13 @@ class Filterd(_StoppableDaemon):
 
     @property
     def listens(self) -> list[str]:
-        v = self.config.get("listen", [])
-        return list(v) if isinstance(v, (list, tuple)) else [v]
+        """Every listener in the config, as smtp:/lmtp: specs."""
+        def values(key):
+            v = self.config.get(key, [])
+            return list(v) if isinstance(v, (list, tuple)) else [v]
+        milters = ["smtp:" + (m[5:] if m.startswith("inet:") else m)
+                   for m in values("milter_listen")]
+        return values("listen") + values("proxy_listen") + milters
 
     def start(self, timeout: float = TIMEOUT) -> "Filterd":
         if self.proc and self.proc.alive():
@@ -1910,6 +1916,34 @@ class IntegrationTestCase(unittest.TestCase):
             "myhostname": FILTERD_HOSTNAME,
             "local_domains": DOMAIN,
         }
+        config.update(extra or {})
+        config.update(sections or {})
+        return pf, self.start_filterd(config)
+
+    def start_proxy_chain(self, extra=None, sections=None, main_cf=None,
+                          bank=None) -> tuple[Postfix, Filterd]:
+        """Postfix with smtpd_proxy_filter = filterd's proxy listener, whose
+        downstream is Postfix's reinjection smtpd (no content_filter).
+        `main_cf` adds Postfix settings (smtpd_proxy_options = speed_adjust);
+        `bank` names a policy bank bound to the proxy port.
+        self.filterd_port is the proxy port."""
+        self.filterd_port = free_port()
+        pf = self.start_postfix(main_cf={"smtpd_proxy_filter": f"127.0.0.1:{self.filterd_port}",
+                                         **(main_cf or {})})
+        config = {
+            "proxy_listen": f"smtp:127.0.0.1:{self.filterd_port}",
+            "proxy_forward": f"smtp:127.0.0.1:{pf.reinject_port}",
+            "forward": f"smtp:127.0.0.1:{pf.reinject_port}",
+            "clamav_backend": "libclamav",
+            "clamav_db": str(self.make_signatures()),
+            "state_dir": str(self.ws.sub("filterd-state")),
+            "log": "stderr",
+            "myhostname": FILTERD_HOSTNAME,
+            "local_domains": DOMAIN,
+            "spam_checks": "no",
+        }
+        if bank:
+            config["policy_bank_by_port"] = f"{self.filterd_port}:{bank}"
         config.update(extra or {})
         config.update(sections or {})
         return pf, self.start_filterd(config)
