@@ -57,6 +57,43 @@ TEST_F(ConfigTest, CommandLineListenReplacesTheFilesListen) {
   EXPECT_EQ(c->listen[0].port, 3000);
 }
 
+TEST_F(ConfigTest, InDialogListenersReplaceTheDefaultListener) {
+  auto c =
+      load_config({"",
+                   {"--proxy_listen=smtp:127.0.0.1:10030", "--milter_listen=inet:127.0.0.1:10040",
+                    "--milter_listen=unix:/run/filterd/milter.sock"}});
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_TRUE(c->listen.empty()) << "no after-queue listener unless asked for";
+  ASSERT_EQ(c->proxy_listen.size(), 1u);
+  EXPECT_EQ(c->proxy_forward.str(), c->forward.str()) << "the downstream defaults to forward";
+  ASSERT_EQ(c->milter_listen.size(), 2u);
+  EXPECT_EQ(c->milter_listen[0].port, 10040);
+  EXPECT_EQ(c->milter_listen[1].unix_path, "/run/filterd/milter.sock");
+  EXPECT_EQ(c->in_dialog_timeout, std::chrono::seconds(60));
+
+  auto both =
+      load_config({"",
+                   {"--proxy_listen=smtp:127.0.0.1:10030", "--proxy_forward=smtp:127.0.0.1:10031",
+                    "--listen=smtp:127.0.0.1:10024"}});
+  ASSERT_TRUE(both) << both.error();
+  EXPECT_EQ(both->listen.size(), 1u);
+  EXPECT_EQ(both->proxy_forward.port, 10031);
+}
+
+TEST_F(ConfigTest, InDialogListenerErrors) {
+  auto lmtp = load_config({"", {"--proxy_listen=lmtp:127.0.0.1:10030"}});
+  ASSERT_FALSE(lmtp);
+  EXPECT_NE(lmtp.error().find("proxy_listen"), std::string::npos) << lmtp.error();
+  auto milter = load_config({"", {"--milter_listen=127.0.0.1:10040"}});
+  ASSERT_FALSE(milter);
+  EXPECT_NE(milter.error().find("inet:HOST:PORT or unix:PATH"), std::string::npos)
+      << milter.error();
+  auto forward = load_config({"", {"--proxy_forward=lmtp:127.0.0.1:24"}});
+  EXPECT_FALSE(forward);
+  auto zero = load_config({"", {"--in_dialog_timeout=0"}});
+  EXPECT_FALSE(zero);
+}
+
 TEST_F(ConfigTest, UnknownOptionNamesFileAndLine) {
   std::string f = write("forward = smtp:127.0.0.1:1\n\nfrobnicate = yes\n");
   auto c = load_config({f, {}});
