@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "filterd/session_loop.h"
 #include "policy/edits.h"
 #include "policy/verdict.h"
 #include "smtp/client_connection.h"
@@ -71,12 +72,7 @@ class ProxySession {
 };
 
 asio::awaitable<bool> ProxySession::write_up(std::string out) {
-  if (out.empty()) co_return true;
-  boost::system::error_code ec;
-  up_->expires_after(config_.smtp_timeout);
-  co_await asio::async_write(up_->socket(), asio::buffer(out),
-                             asio::redirect_error(asio::use_awaitable, ec));
-  co_return !ec;
+  co_return co_await write_to(*up_, std::move(out), config_.smtp_timeout);
 }
 
 asio::awaitable<Reply> ProxySession::down_command(std::string line) {
@@ -225,43 +221,21 @@ asio::awaitable<void> ProxySession::run() {
     co_return;
   }
 
-  bool ok = co_await write_up(session_.greeting());
-  char buf[64 * 1024];
-  while (ok && !session_.closed()) {
-    if (stopping_ && session_.state() == smtp::ServerSession::State::kCommand) {
-      session_.on_shutdown();
-      break;
-    }
-    up_->expires_after(session_.state() == smtp::ServerSession::State::kData
-                           ? config_.data_timeout
-                           : config_.smtp_timeout);
-    boost::system::error_code ec;
-    const size_t n = co_await up_->socket().async_read_some(
-        asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (up_->timed_out()) session_.on_timeout();
-      break;  // the upstream went away: we never said 250 to anything unsent
-    }
-    session_.feed(std::string_view(buf, n));
-    while (ok) {
-      if (session_.state() == smtp::ServerSession::State::kAwaitingRelay) {
-        RelayRequest request = session_.relay_request();
-        const Reply relayed = co_await relay(std::move(request));
-        session_.finish_relay(relayed);
-      } else if (session_.transaction_ready()) {
-        ok = co_await write_up(session_.take_output());
-        if (!ok) break;
-        up_->expires_after(std::chrono::hours(24));  // end_of_data bounds its own waits
-        const Reply reply = co_await end_of_data(session_.take_transaction());
-        session_.finish_data({reply});
-      } else {
-        break;
-      }
-    }
-    if (ok) ok = co_await write_up(session_.take_output());
-  }
-  if (session_.closed()) (void)co_await write_up(session_.take_output());
-  up_->close();
+  co_await drive_session(*up_, session_, config_, stopping_, client_.peer,
+                         [this]() -> asio::awaitable<bool> {
+                           if (session_.state() == smtp::ServerSession::State::kAwaitingRelay) {
+                             RelayRequest request = session_.relay_request();
+                             const Reply relayed = co_await relay(std::move(request));
+                             session_.finish_relay(relayed);
+                             co_return true;
+                           }
+                           const bool written = co_await write_up(session_.take_output());
+                           if (!written) co_return false;
+                           up_->expires_after(std::chrono::hours(24));  // bounded by end_of_data
+                           const Reply reply = co_await end_of_data(session_.take_transaction());
+                           session_.finish_data({reply});
+                           co_return true;
+                         });
   if (down_.is_open()) co_await down_.quit();
   spdlog::debug("proxy disconnect from {} {}", client_.peer, session_.command_counts().summary());
 }

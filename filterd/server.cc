@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "filterd/proxy.h"
+#include "filterd/session_loop.h"
 #include "smtp/deadline.h"
 #include "smtp/server_session.h"
 
@@ -116,15 +117,6 @@ asio::awaitable<void> Server::dispatch(smtp::Socket socket, Kind kind, smtp::Pro
   }
 }
 
-asio::awaitable<bool> Server::write_all(smtp::GuardedSocket& conn, std::string out) {
-  if (out.empty()) co_return true;
-  boost::system::error_code ec;
-  conn.expires_after(config_.smtp_timeout);
-  co_await asio::async_write(conn.socket(), asio::buffer(out),
-                             asio::redirect_error(asio::use_awaitable, ec));
-  co_return !ec;
-}
-
 asio::awaitable<void> Server::serve(smtp::Socket socket, smtp::Protocol protocol) {
   const ClientInfo client{smtp::peer_name(socket), smtp::peer_address(socket),
                           smtp::local_port(socket)};
@@ -135,41 +127,15 @@ asio::awaitable<void> Server::serve(smtp::Socket socket, smtp::Protocol protocol
   opts.limits = config_.session_limits;
   smtp::ServerSession session(opts);
   spdlog::debug("connect from {}", client.peer);
-
-  bool ok = co_await write_all(*conn, session.greeting());
-  char buf[64 * 1024];
-  while (ok && !session.closed()) {
-    if (stopping_ && session.state() == smtp::ServerSession::State::kCommand) {
-      session.on_shutdown();
-      break;
-    }
-    conn->expires_after(session.state() == smtp::ServerSession::State::kData
-                            ? config_.data_timeout
-                            : config_.smtp_timeout);
-    boost::system::error_code ec;
-    size_t n = co_await conn->socket().async_read_some(
-        asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (conn->timed_out()) {
-        spdlog::info("timeout after {} from {}",
-                     session.state() == smtp::ServerSession::State::kData ? "DATA" : "command",
-                     client.peer);
-        session.on_timeout();  // 421 4.4.2, written below
-      }
-      break;  // a lost connection mid-transaction: we never said 250, the MTA retries
-    }
-    session.feed(std::string_view(buf, n));
-    while (ok && session.transaction_ready()) {
-      ok = co_await write_all(*conn, session.take_output());
-      if (!ok) break;
-      conn->expires_after(std::chrono::hours(24));  // the processor bounds its own waits
-      auto replies = co_await processor_.process(session.take_transaction(), protocol, client);
-      session.finish_data(replies);
-    }
-    if (ok) ok = co_await write_all(*conn, session.take_output());
-  }
-  if (session.closed()) (void)co_await write_all(*conn, session.take_output());
-  conn->close();
+  co_await drive_session(
+      *conn, session, config_, stopping_, client.peer, [&]() -> asio::awaitable<bool> {
+        const bool written = co_await write_to(*conn, session.take_output(), config_.smtp_timeout);
+        if (!written) co_return false;
+        conn->expires_after(std::chrono::hours(24));  // the processor bounds its own waits
+        auto replies = co_await processor_.process(session.take_transaction(), protocol, client);
+        session.finish_data(replies);
+        co_return true;
+      });
   spdlog::debug("disconnect from {} transactions={} errors={}", client.peer, session.transactions(),
                 session.errors());
 }

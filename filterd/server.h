@@ -50,7 +50,6 @@ class Server {
   boost::asio::awaitable<void> accept_loop(size_t index);
   boost::asio::awaitable<void> dispatch(smtp::Socket socket, Kind kind, smtp::Protocol protocol);
   boost::asio::awaitable<void> serve(smtp::Socket socket, smtp::Protocol protocol);
-  boost::asio::awaitable<bool> write_all(smtp::GuardedSocket& conn, std::string out);
 
   boost::asio::io_context& io_;
   const Config& config_;

@@ -1906,16 +1906,7 @@ class IntegrationTestCase(unittest.TestCase):
         listen = [f"{transport}:127.0.0.1:{self.filterd_port}"]
         if bank_port:
             listen.append(f"smtp:127.0.0.1:{bank_port}")
-        config = {
-            "listen": listen,
-            "forward": f"smtp:127.0.0.1:{pf.reinject_port}",
-            "clamav_backend": "libclamav",
-            "clamav_db": str(self.make_signatures()),
-            "state_dir": str(self.ws.sub("filterd-state")),
-            "log": "stderr",
-            "myhostname": FILTERD_HOSTNAME,
-            "local_domains": DOMAIN,
-        }
+        config = {"listen": listen, **self.filterd_base_config(pf)}
         config.update(extra or {})
         config.update(sections or {})
         return pf, self.start_filterd(config)
@@ -1930,9 +1921,19 @@ class IntegrationTestCase(unittest.TestCase):
         self.filterd_port = free_port()
         pf = self.start_postfix(main_cf={"smtpd_proxy_filter": f"127.0.0.1:{self.filterd_port}",
                                          **(main_cf or {})})
-        config = {
-            "proxy_listen": f"smtp:127.0.0.1:{self.filterd_port}",
-            "proxy_forward": f"smtp:127.0.0.1:{pf.reinject_port}",
+        config = {"proxy_listen": f"smtp:127.0.0.1:{self.filterd_port}",
+                  "proxy_forward": f"smtp:127.0.0.1:{pf.reinject_port}",
+                  **self.filterd_base_config(pf), "spam_checks": "no"}
+        if bank:
+            config["policy_bank_by_port"] = f"{self.filterd_port}:{bank}"
+        config.update(extra or {})
+        config.update(sections or {})
+        return pf, self.start_filterd(config)
+
+    def filterd_base_config(self, pf: Postfix) -> dict:
+        """What every filter chain's filterd has: generated signatures, the
+        reinjection smtpd as next hop, local_domains = DOMAIN."""
+        return {
             "forward": f"smtp:127.0.0.1:{pf.reinject_port}",
             "clamav_backend": "libclamav",
             "clamav_db": str(self.make_signatures()),
@@ -1940,13 +1941,7 @@ class IntegrationTestCase(unittest.TestCase):
             "log": "stderr",
             "myhostname": FILTERD_HOSTNAME,
             "local_domains": DOMAIN,
-            "spam_checks": "no",
         }
-        if bank:
-            config["policy_bank_by_port"] = f"{self.filterd_port}:{bank}"
-        config.update(extra or {})
-        config.update(sections or {})
-        return pf, self.start_filterd(config)
 
     def make_signatures(self) -> Path:
         d = self.ws.sub("sigs")
