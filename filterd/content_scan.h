@@ -21,7 +21,7 @@ namespace filterd {
 struct ContentScan {
   decoders::DecodeResult decoded;
   policy::Findings findings;
-  long long decode_ms = 0, scan_ms = 0, spam_ms = 0;  // spam_ms: set by the caller
+  long long decode_ms = 0, scan_ms = 0;
 };
 
 // Decodes `message` and scans the raw message and every decoded part whose

@@ -125,6 +125,15 @@ quarantine::Entry quarantine_entry(const std::string& mail_id, long long arrival
   return e;
 }
 
+// The spam check of one message, run beside its virus scan.
+struct SpamJob {
+  explicit SpamJob(const asio::any_io_executor& ex)
+      : done(ex, asio::steady_timer::time_point::max()) {}
+  asio::steady_timer done;  // cancelled when `result` is set
+  std::optional<std::expected<policy::SpamResult, std::string>> result;
+  long long ms = 0;
+};
+
 }  // namespace
 
 policy::Values Processor::notice_values(const MessageRef& m, const std::string& category,
@@ -268,38 +277,51 @@ asio::awaitable<Judgement> Processor::judge(smtp::Transaction txn, smtp::Protoco
     wants_spam_check |= !j.policies[i].bypass_spam_checks;
   }
   const bool spam_check = spam_ && spam_->enabled() && wants_spam_check;
-  std::string spam_error;
+
+  // The spam rules and the virus scan run side by side on two workers:
+  // a message costs the longer of the two, not their sum, while workers
+  // are free. The spam job reports back on this (the I/O) thread.
+  auto spam_job = std::make_shared<SpamJob>(co_await asio::this_coro::executor);
+  if (spam_check) {
+    asio::post(workers_, [this, spam_job, bytes = data, sender = env.sender] {
+      const auto t = Clock::now();
+      auto r = spam_->check(bytes, sender);
+      const long long took = ms_since(t);
+      asio::post(spam_job->done.get_executor(), [spam_job, r = std::move(r), took]() mutable {
+        spam_job->result = std::move(r);
+        spam_job->ms = took;
+        spam_job->done.cancel();
+      });
+    });
+  }
 
   // CPU work leaves the I/O thread; the coroutine resumes here afterwards.
-  auto scan = [&](std::string_view bytes, bool check_spam_too) {
+  auto scan = [&](std::string_view bytes) {
     return asio::co_spawn(
         workers_,
-        [&, bytes, check_spam_too]() -> asio::awaitable<ContentScan> {
-          ContentScan c =
-              scan_content(bytes, scanner_, decoders_, config_.decode_limits, bank, env.smtputf8);
-          if (check_spam_too && spam_check) {
-            const auto t = Clock::now();
-            if (auto r = spam_->check(bytes, env.sender)) {
-              c.findings.spam = std::move(*r);
-            } else {
-              spam_error = std::move(r.error());
-            }
-            c.spam_ms = ms_since(t);
-          }
-          co_return c;
+        [&, bytes]() -> asio::awaitable<ContentScan> {
+          co_return scan_content(bytes, scanner_, decoders_, config_.decode_limits, bank,
+                                 env.smtputf8);
         },
         asio::use_awaitable);
   };
-  ContentScan content = co_await scan(data, true);
+  ContentScan content = co_await scan(data);
+  if (spam_check && !spam_job->result) {
+    // Woken by cancel() when the result arrives (the timer never expires).
+    boost::system::error_code ignored;
+    co_await spam_job->done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
   j.decode_ms = content.decode_ms;
   j.scan_ms = content.scan_ms;
-  j.spam_ms = content.spam_ms;
-  if (!spam_error.empty()) {
-    spdlog::warn("({}) spam check failed, going on without a score: {}", j.mail_id, spam_error);
+  j.spam_ms = spam_job->ms;
+  if (spam_job->result && !*spam_job->result) {
+    spdlog::warn("({}) spam check failed, going on without a score: {}", j.mail_id,
+                 spam_job->result->error());
     j.notes.push_back("spam check failed");
   }
   policy::Findings& findings = j.findings;
   findings = std::move(content.findings);
+  if (spam_job->result && *spam_job->result) findings.spam = std::move(**spam_job->result);
   if (findings.scan_failed) {
     spdlog::warn("({}) virus scan failed: {}", j.mail_id, findings.scan_error);
   }
@@ -310,7 +332,7 @@ asio::awaitable<Judgement> Processor::judge(smtp::Transaction txn, smtp::Protoco
   if (std::vector<Offence> offences = removable(findings, bank); !offences.empty()) {
     std::optional<Removal> removal = remove_attachments(data, content.decoded, offences, j.mail_id);
     if (removal) {
-      ContentScan again = co_await scan(removal->message, false);
+      ContentScan again = co_await scan(removal->message);
       j.scan_ms += again.scan_ms + again.decode_ms;
       const policy::Findings& f2 = again.findings;
       if (f2.viruses.empty() && f2.banned.empty() && !f2.scan_failed) {
