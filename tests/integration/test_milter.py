@@ -35,11 +35,13 @@ def setUpModule():
 
 class MilterTest(h.IntegrationTestCase):
 
-    def chain(self, extra=None, main_cf=None):
+    def chain(self, extra=None, main_cf=None, unix=False):
         """Postfix with smtpd_milters = inet:127.0.0.1:PORT (the settings the
-        README recommends) -> filterd's milter listener on PORT."""
+        README recommends) -> filterd's milter listener on PORT; with `unix`,
+        a unix socket instead."""
         self.milter_port = free_port()
-        milter = f"inet:127.0.0.1:{self.milter_port}"
+        sock = self.ws.sub("filterd-sock") / "milter.sock"
+        milter = f"unix:{sock}" if unix else f"inet:127.0.0.1:{self.milter_port}"
         main = {"smtpd_milters": milter, "non_smtpd_milters": milter,
                 "milter_default_action": "tempfail", "milter_protocol": "6"}
         main.update(main_cf or {})
@@ -55,11 +57,13 @@ class MilterTest(h.IntegrationTestCase):
             "local_domains": DOMAIN,
             "spam_checks": "no",
         }
+        if unix:
+            config["unix_socket_group"] = "postfix"  # Postfix's smtpd runs as postfix
         config.update(extra or {})
         fd = self.start_filterd(config)
         # The harness waits for `listen` addresses only.
-        h.wait_for(lambda: h.port_accepts(self.milter_port), "filterd's milter listener",
-                   h.TIMEOUT, self.ws.diagnostics)
+        h.wait_for(lambda: h.unix_socket_accepts(sock) if unix else h.port_accepts(self.milter_port),
+                   "filterd's milter listener", h.TIMEOUT, self.ws.diagnostics)
         return pf, fd
 
     def swaks(self, message: bytes, *recipients: str) -> str:
@@ -95,6 +99,14 @@ class MilterTest(h.IntegrationTestCase):
         self.assertIn(f"queued_as: {qid.group(1)}", line)
         # Postfix's own address, then the client it named in CONNECT (XFORWARD ADDR).
         self.assertRegex(line, r"\[127\.0\.0\.1\]:\d+ \[127\.0\.0\.1\] <")
+
+    def test_unix_socket_milter_delivers_clean_mail(self):
+        self.pf, fd = self.chain(unix=True)
+        out = self.swaks(h.simple_message(ALICE, [BOB], "clean via unix milter"), BOB)
+        self.assertRegex(out, r"<-  250 2\.0\.0 Ok: queued as", out)
+        got = self.pf.wait_delivered("bob", 1)[0]
+        self.assertIn(SCANNED.encode(), h.split_message(got)[0])
+        self.assertIn("(milter)", fd.stderr())
 
     def test_eicar_is_rejected_during_the_dialog(self):
         self.pf, fd = self.chain(extra={"final_virus_destiny": "D_REJECT"})

@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -74,6 +76,11 @@ class MilterFilterd {
     fs::remove_all(dir_);
   }
   uint16_t port() const { return port_; }
+  // Keeps both workers busy for `d`, as a slow scanner would: the next
+  // message waits for a worker.
+  void hold_workers(std::chrono::milliseconds d) {
+    for (int i = 0; i < 2; ++i) asio::post(pool_, [d] { std::this_thread::sleep_for(d); });
+  }
 
  private:
   fs::path dir_;
@@ -326,6 +333,21 @@ TEST(MilterSession, MessageAboveTheSizeLimitIs552) {
   const auto* code = last_as<m::ReplyCode>(r);
   ASSERT_NE(code, nullptr);
   EXPECT_TRUE(code->line.starts_with("552 5.3.4")) << code->line;
+}
+
+TEST(MilterSession, VerdictLaterThanInDialogTimeoutIs451) {
+  MilterFilterd f({"--in_dialog_timeout=1"});
+  FakeMta mta(f.port());
+  mta.negotiate();
+  f.hold_workers(std::chrono::milliseconds(2500));
+  auto r = mta.message({"bob@b.test"}, kHeaders, "slow\r\n");
+  ASSERT_EQ(r.size(), 1u);
+  const auto* code = last_as<m::ReplyCode>(r);
+  ASSERT_NE(code, nullptr);
+  EXPECT_TRUE(code->line.starts_with("451 4.4.5")) << code->line;
+  // The connection goes on; the late verdict is only logged.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  EXPECT_NE(last_as<m::Accept>(mta.message({"bob@b.test"}, kHeaders, "next\r\n", false)), nullptr);
 }
 
 TEST(MilterSession, MalformedPacketClosesTheConnectionAndTheListenerGoesOn) {
