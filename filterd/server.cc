@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filterd/milter.h"
 #include "filterd/proxy.h"
 #include "filterd/session_loop.h"
 #include "smtp/deadline.h"
@@ -23,7 +24,12 @@ void Server::bind() {
   auto add = [&](const smtp::Endpoint& ep, Kind kind, std::string_view what) {
     listeners_.push_back({ep, kind, smtp::listen_on(io_.get_executor(), ep)});
     if (ep.is_unix()) set_unix_socket_access(config_, ep.unix_path);
-    spdlog::info("listening on {}{}", ep.str(), what);
+    // A milter address is written as in Postfix's smtpd_milters.
+    std::string where = ep.str();
+    if (kind == Kind::kMilter && where.starts_with("smtp:")) {
+      where = (ep.is_unix() ? "" : "inet:") + where.substr(5);
+    }
+    spdlog::info("listening on {}{}", where, what);
   };
   for (const auto& ep : config_.listen) add(ep, Kind::kAfterQueue, "");
   for (const auto& ep : config_.proxy_listen) add(ep, Kind::kProxy, " (before-queue proxy)");
@@ -112,7 +118,7 @@ asio::awaitable<void> Server::dispatch(smtp::Socket socket, Kind kind, smtp::Pro
       co_await serve_proxy(std::move(socket), config_, processor_, stopping_);
       break;
     case Kind::kMilter:
-      spdlog::error("milter listener not available");
+      co_await serve_milter(std::move(socket), config_, processor_, stopping_);
       break;
   }
 }

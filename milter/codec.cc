@@ -553,6 +553,22 @@ struct ReplyEncoder {
     return frame(c, d);
   }
   Result operator()(const OptNeg& o) const { return encode_optneg(reply::kOptNeg, o); }
+  Result operator()(const AddRcpt& r) const { return rcpt_packet(reply::kAddRcpt, r.address); }
+  Result operator()(const DeleteRcpt& r) const {
+    return rcpt_packet(reply::kDeleteRcpt, r.address);
+  }
+
+ private:
+  static Result rcpt_packet(char c, std::string_view address) {
+    if (auto ok = check_no_nul(c, address, "recipient"); !ok) return std::unexpected(ok.error());
+    if (address.empty()) return std::unexpected(error(Error::Kind::kBadValue, c, "no recipient"));
+    if (std::ranges::any_of(address, [](char ch) { return is_control(ch); })) {
+      return std::unexpected(error(Error::Kind::kBadValue, c, "control character in recipient"));
+    }
+    std::string d;
+    put_string(d, address);
+    return frame(c, d);
+  }
 };
 
 template <typename T>
@@ -616,6 +632,18 @@ std::expected<Reply, Error> parse_reply(const Packet& p) {
       MILTER_TRY(o, read_optneg(p));
       return o;
     }
+    case reply::kAddRcpt: {
+      Reader r(p.command, p.data);
+      MILTER_TRY(address, r.string("recipient"));
+      MILTER_CHECK(r.end());
+      return AddRcpt{std::move(address)};
+    }
+    case reply::kDeleteRcpt: {
+      Reader r(p.command, p.data);
+      MILTER_TRY(address, r.string("recipient"));
+      MILTER_CHECK(r.end());
+      return DeleteRcpt{std::move(address)};
+    }
     default:
       return std::unexpected(error(Error::Kind::kUnknownCommand, p.command, {}));
   }
@@ -654,6 +682,13 @@ std::expected<ReplyCode, Error> reply_code(int code, std::string_view status,
 
 Quarantine quarantine(std::string_view reason) {
   return Quarantine{reason.empty() ? std::string("quarantined by filterd") : spaced(reason)};
+}
+
+std::string rcpt_address(std::string_view address) {
+  if (address.starts_with('<') && address.ends_with('>') && address.size() >= 2) {
+    return std::string(address);
+  }
+  return "<" + std::string(address) + ">";
 }
 
 std::string replace_body(std::string_view body) {

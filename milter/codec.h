@@ -253,9 +253,22 @@ struct Quarantine {
   std::string reason;
   bool operator==(const Quarantine&) const = default;
 };
+// SMFIR_ADDRCPT / SMFIR_DELRCPT: add an envelope recipient, or delete one
+// (and, in Postfix, everything it expanded to). The address is sent in
+// angle brackets, as libmilter applications send it: "<bob@example.com>"
+// (see rcpt_address()).
+struct AddRcpt {
+  std::string address;
+  bool operator==(const AddRcpt&) const = default;
+};
+struct DeleteRcpt {
+  std::string address;
+  bool operator==(const DeleteRcpt&) const = default;
+};
 
-using Reply = std::variant<Continue, Accept, Reject, Tempfail, Discard, Progress, ReplyCode,
-                           AddHeader, InsertHeader, ChangeHeader, ReplaceBody, Quarantine, OptNeg>;
+using Reply =
+    std::variant<Continue, Accept, Reject, Tempfail, Discard, Progress, ReplyCode, AddHeader,
+                 InsertHeader, ChangeHeader, ReplaceBody, Quarantine, OptNeg, AddRcpt, DeleteRcpt>;
 
 // The framed packet, or kBadValue (or kMissingNul for an embedded NUL).
 // Header values may be folded ("a\n\tb" or "a\r\n\tb"), but every line
@@ -270,6 +283,10 @@ std::expected<ReplyCode, Error> reply_code(int code, std::string_view status,
                                            std::string_view text);
 // A quarantine reason with control characters made spaces.
 Quarantine quarantine(std::string_view reason);
+// "<bob@example.com>" for "bob@example.com" (a bracketed address is kept
+// as is). encode_reply() refuses an empty address or one with control
+// characters (an envelope address never has any: RFC 5321 §4.1.2).
+std::string rcpt_address(std::string_view address);
 // The SMFIR_REPLBODY packets that replace the body with `body`, in chunks of
 // kBodyChunk bytes. An empty body is one empty packet (the MTA then
 // truncates the body; sending no packet would leave it unchanged).

@@ -32,6 +32,8 @@ inline constexpr char kUnknown = 'U';
 
 // Filter → MTA replies and actions (SMFIR_*). OPTNEG's reply reuses 'O'.
 namespace reply {
+inline constexpr char kAddRcpt = '+';
+inline constexpr char kDeleteRcpt = '-';
 inline constexpr char kAccept = 'a';
 inline constexpr char kReplaceBody = 'b';
 inline constexpr char kContinue = 'c';
@@ -88,15 +90,19 @@ inline constexpr uint32_t kHeaderLeadingSpace = 0x100000;
 
 // What filterd asks for. Actions: add the X-Spam-* and notice headers,
 // change/delete existing ones, replace the body when attachments are
-// removed, quarantine (a Postfix hold). Protocol: every command is sent
-// (the pipeline needs the client, HELO and envelope) except unknown SMTP
-// commands; headers, end of headers, DATA and body chunks are only
-// collected, so the MTA streams them without waiting for a reply per packet
-// (fewer round trips; the verdict comes at end of body); header values keep
-// their leading space so the message is rebuilt byte for byte (DKIM), which
-// also means header values filterd adds must carry their own leading space.
-inline constexpr uint32_t kWantedActions =
-    action::kAddHeaders | action::kChangeHeaders | action::kChangeBody | action::kQuarantine;
+// removed, quarantine (a Postfix hold), and delete or add recipients (a
+// recipient whose destiny drops the message, an address extension). All
+// but adding headers are optional: negotiate() keeps what the MTA offers.
+// Protocol: every command is sent (the pipeline needs the client, HELO and
+// envelope) except unknown SMTP commands; headers, end of headers, DATA and
+// body chunks are only collected, so the MTA streams them without waiting
+// for a reply per packet (fewer round trips; the verdict comes at end of
+// body); header values keep their leading space so the message is rebuilt
+// byte for byte (DKIM), which also means header values filterd adds must
+// carry their own leading space.
+inline constexpr uint32_t kWantedActions = action::kAddHeaders | action::kChangeHeaders |
+                                           action::kChangeBody | action::kQuarantine |
+                                           action::kAddRcpt | action::kDeleteRcpt;
 inline constexpr uint32_t kWantedProtocol =
     protocol::kNoUnknown | protocol::kNoReplyHeader | protocol::kNoReplyEndOfHeaders |
     protocol::kNoReplyData | protocol::kNoReplyBody | protocol::kHeaderLeadingSpace;

@@ -266,7 +266,7 @@ TEST(MilterNegotiate, AsksForFilterdsActionsAndFlagsWithinTheOffer) {
   ASSERT_TRUE(n.has_value());
   EXPECT_EQ(n->version, 6u);
   EXPECT_EQ(n->actions, action::kAddHeaders | action::kChangeHeaders | action::kChangeBody |
-                            action::kQuarantine);
+                            action::kQuarantine | action::kAddRcpt | action::kDeleteRcpt);
   EXPECT_EQ(n->protocol, kWantedProtocol);
   EXPECT_FALSE(expects_reply(command::kHeader, n->protocol));
   EXPECT_FALSE(expects_reply(command::kBody, n->protocol));
@@ -312,6 +312,8 @@ TEST(MilterReply, EveryReplyRoundTrips) {
       ReplaceBody{""},
       Quarantine{"virus Eicar-Signature"},
       OptNeg{6, kWantedActions, kWantedProtocol},
+      AddRcpt{"<bob+spam@example.com>"},
+      DeleteRcpt{"<bob@example.com>"},
   };
   for (const Reply& r : all) {
     auto bytes = encode_reply(r);
@@ -335,6 +337,21 @@ TEST(MilterReply, WireFormats) {
   EXPECT_EQ(*encode_reply(InsertHeader{3, "X-A", " b"}), be32(12) + "i" + be32(3) + "X-A\0 b\0"s);
   EXPECT_EQ(*encode_reply(ChangeHeader{1, "X-A", ""}), be32(10) + "m" + be32(1) + "X-A\0\0"s);
   EXPECT_EQ(*encode_reply(Quarantine{"why"}), be32(5) + "qwhy\0"s);
+  EXPECT_EQ(*encode_reply(AddRcpt{"<a@b>"}), be32(7) + "+<a@b>\0"s);
+  EXPECT_EQ(*encode_reply(DeleteRcpt{"<a@b>"}), be32(7) + "-<a@b>\0"s);
+}
+
+TEST(MilterReply, RecipientAddressesAreSentInAngleBrackets) {
+  EXPECT_EQ(rcpt_address("bob@example.com"), "<bob@example.com>");
+  EXPECT_EQ(rcpt_address("<bob@example.com>"), "<bob@example.com>");
+  EXPECT_EQ(rcpt_address(""), "<>");
+  EXPECT_EQ(rcpt_address("<"), "<<>");
+}
+
+TEST(MilterNegotiate, RecipientActionsAreOptional) {
+  auto n = negotiate(OptNeg{6, action::kAddHeaders | action::kDeleteRcpt, 0});
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->actions, action::kAddHeaders | action::kDeleteRcpt);
 }
 
 TEST(MilterReply, ReplyCodeBuilderValidatesAndCleans) {
@@ -371,6 +388,10 @@ TEST(MilterReply, EncodeRefusesWhatWouldBreakTheMta) {
   EXPECT_EQ(kind(ReplaceBody{std::string(kBodyChunk + 1, 'x')}), Kind::kBadValue);
   EXPECT_EQ(kind(Quarantine{""}), Kind::kBadValue);
   EXPECT_EQ(kind(Quarantine{"a\nb"}), Kind::kBadValue);
+  EXPECT_EQ(kind(AddRcpt{""}), Kind::kBadValue);
+  EXPECT_EQ(kind(AddRcpt{"<a@b>\r\nX"}), Kind::kBadValue);
+  EXPECT_EQ(kind(DeleteRcpt{"<a\0b>"s}), Kind::kMissingNul);
+  EXPECT_EQ(kind(DeleteRcpt{""}), Kind::kBadValue);
 }
 
 TEST(MilterReply, QuarantineBuilderCleansTheReason) {
@@ -406,6 +427,8 @@ TEST(MilterReply, MalformedRepliesAreTypedErrors) {
   EXPECT_EQ(kind('i', "\0\0"s), Kind::kShortPacket);
   EXPECT_EQ(kind('m', "\0\0\0\1X\0v\0z"s), Kind::kTrailingData);
   EXPECT_EQ(kind('q', "why"), Kind::kMissingNul);
+  EXPECT_EQ(kind('+', "<a@b>"), Kind::kMissingNul);
+  EXPECT_EQ(kind('-', "<a@b>\0x"s), Kind::kTrailingData);
   EXPECT_EQ(kind('O', "\0\0\0\6"s), Kind::kShortPacket);
   EXPECT_EQ(kind('C', ""), Kind::kUnknownCommand);
 }
