@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <variant>
@@ -11,6 +12,7 @@
 #include "decoders/ascii.h"
 #include "filterd/milter_answer.h"
 #include "milter/codec.h"
+#include "policy/dsn.h"
 #include "smtp/command.h"
 #include "smtp/deadline.h"
 
@@ -55,6 +57,19 @@ std::string upper(std::string_view s) {
 // "Name:" + value + CRLF, the message's own bytes again: the value keeps
 // its leading space (SMFIP_HDR_LEADSPC) or gets back the one the MTA ate;
 // the MTA separates folded lines with LF alone.
+// The Received field Postfix's smtpd adds (smtpd_received_header):
+// "from HELO (NAME [ADDR]) by HOST (Postfix) with ESMTP id QID for <RCPT>; DATE".
+std::string postfix_received(const smtp::Envelope& env, std::string host, const std::string& qid) {
+  const smtp::XForward& c = env.xforward;
+  if (host.empty()) host = "localhost";
+  std::string f = "Received: from " + (c.helo.empty() ? c.name : c.helo) + " (" +
+                  (c.name.empty() ? "unknown" : c.name) + " [" + c.addr + "])\r\n\tby " + host +
+                  " (Postfix) with ESMTP";
+  if (!qid.empty()) f += " id " + qid;
+  if (env.recipients.size() == 1) f += "\r\n\tfor <" + env.recipients.front().address + ">";
+  return f + "; " + policy::rfc5322_date(std::time(nullptr)) + "\r\n";
+}
+
 void append_field(std::string& data, const m::Header& h, bool leading_space) {
   data += h.name;
   data += ':';
@@ -308,6 +323,10 @@ asio::awaitable<void> MilterSession::end_of_message() {
   smtp::Transaction txn = std::move(txn_);
   txn.envelope.xforward = client_attrs_;
   txn.envelope.xforward.ident = qid;
+  // Postfix hides the Received field it will add from its milters; the
+  // spam rules' trust path needs it (without it every message hits
+  // NO_RELAYS), so the message is judged as it will be delivered.
+  txn.data.insert(0, postfix_received(txn.envelope, macro("j"), qid));
   reset_message();
 
   conn_->expires_after(std::chrono::hours(24));  // judge_in_time bounds the wait

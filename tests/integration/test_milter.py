@@ -191,6 +191,10 @@ class MilterTest(h.IntegrationTestCase):
         self.assertEqual(msg.get_all("X-Spam-Flag"), ["YES"])
         self.assertEqual(len(msg.get_all("X-Spam-Status")), 1)
         self.assertTrue(msg["X-Spam-Status"].startswith("Yes, score="), msg["X-Spam-Status"])
+        # The rules saw the Received field Postfix adds (hidden from milters).
+        status = " ".join(msg["X-Spam-Status"].split())
+        self.assertNotIn("NO_RELAYS", status)
+        self.assertNotIn("NO_RECEIVED", status)
         self.assertEqual(msg.get_all("Subject"), ["***SPAM*** hello"])
         self.assertIn("Passed SPAMMY", self.summary(fd, "Passed SPAMMY"))
 
