@@ -5,6 +5,7 @@
 //        filterd --check-config | --print-config | --help | --version
 // Signals: SIGHUP reloads the ClamAV signatures and the spam rules; SIGTERM/SIGINT stop
 // accepting, let transactions in progress finish, and exit.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/signal_set.hpp>
@@ -176,6 +177,14 @@ int run(const Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Big blocks (messages, decoded parts, ClamAV's unpack buffers) are
+  // mmapped and go back to the system when freed. glibc's default raises
+  // its mmap threshold each time such a block is freed, after which they
+  // come from the heap and the peak stays resident: at concurrency 8 on the
+  // bench corpus the peak RSS went from 161 MB to 109 MB (spam rules off)
+  // for the same CPU per message.
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 128 * 1024);
   filterd::LoadOptions load;
   bool check = false, print = false;
   for (int i = 1; i < argc; ++i) {
