@@ -144,6 +144,9 @@ po::options_description option_table() {
      "seconds to wait for the next hop's reply to a command (RFC 5321 §4.5.3.2)")
     ("forward_data_timeout", po::value<unsigned>()->default_value(600),
      "seconds to wait for the next hop's reply at end of data (RFC 5321 §4.5.3.2.6)")
+    ("forward_connection_cache", po::value<std::string>()->default_value("yes"),
+     "keep sessions to the next hop open for the next message, a few seconds at most "
+     "(Postfix's smtp_connection_cache_on_demand): saves a connect and EHLO per message")
     ("max_connections", po::value<unsigned>()->default_value(100),
      "simultaneous connections; more get 421 4.3.2")
     ("workers", po::value<unsigned>()->default_value(0),
@@ -596,6 +599,10 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
     return bad("quarantine_gzip", "expected yes or no");
   }
   c.quarantine_gzip = str("quarantine_gzip") == "yes";
+  if (str("forward_connection_cache") != "yes" && str("forward_connection_cache") != "no") {
+    return bad("forward_connection_cache", "expected yes or no");
+  }
+  c.forward_connection_cache = str("forward_connection_cache") == "yes";
   c.release_socket = str("release_socket");
   if (!c.release_socket.empty() && c.release_socket.front() != '/') {
     return bad("release_socket", "expected an absolute path");

@@ -68,6 +68,7 @@ struct Config {
   std::chrono::seconds smtp_timeout{0};  // idle time between commands
   std::chrono::seconds data_timeout{0};  // idle time while reading DATA
   smtp::ClientOptions forward_options;
+  bool forward_connection_cache = true;  // Processor keeps next-hop sessions
   unsigned max_connections = 0;
   unsigned workers = 0;  // 0 = one per core
 

@@ -433,7 +433,7 @@ asio::awaitable<std::vector<Reply>> Processor::deliver(Judgement& j) {
 
   std::vector<Reply> per_rcpt(n_rcpt);
   auto forward_start = Clock::now();
-  smtp::ClientOptions fwd = config_.forward_options;
+  smtp::ClientOptions fwd = forward_options();
   fwd.all_or_nothing = input == smtp::Protocol::kSmtp;
   const smtp::Endpoint& hop = bank.forward ? *bank.forward : config_.forward;
   MessageRef ref{j.mail_id, j.arrival, env, message, fwd, bank, hop, j.client, j.quarantine_id};
@@ -620,7 +620,7 @@ asio::awaitable<void> Processor::finish_in_dialog(Judgement& j, const InDialogOu
     if (reply.positive()) j.queued_as = smtp::parse_queued_as(reply.text);
   }
   if (outcome.action != Action::kTempfail) {
-    smtp::ClientOptions fwd = config_.forward_options;
+    smtp::ClientOptions fwd = forward_options();
     const policy::Settings& bank = *j.bank;
     const smtp::Endpoint& hop = bank.forward ? *bank.forward : config_.forward;
     MessageRef ref{j.mail_id, j.arrival, j.txn.envelope, j.message(),    fwd,

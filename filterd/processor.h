@@ -33,6 +33,7 @@
 #include "quarantine/store.h"
 #include "scanners/virus_scanner.h"
 #include "smtp/asio.h"
+#include "smtp/connection_cache.h"
 #include "smtp/server_session.h"
 
 namespace filterd {
@@ -179,6 +180,14 @@ class Processor {
   boost::asio::thread_pool& workers_;
   quarantine::Store* quarantine_ = nullptr;
   const SpamChecker* spam_ = nullptr;
+  // Next-hop sessions kept between messages (config.forward_connection_cache).
+  smtp::ConnectionCache next_hop_cache_;
+  // The forward options with the session cache, per config.
+  smtp::ClientOptions forward_options() {
+    smtp::ClientOptions o = config_.forward_options;
+    if (config_.forward_connection_cache) o.cache = &next_hop_cache_;
+    return o;
+  }
   // Quarantine writes wait for fsync: on threads of their own, so that a
   // slow disk does not hold the scanning workers.
   boost::asio::thread_pool disk_{2};

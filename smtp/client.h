@@ -35,6 +35,8 @@ class context;
 
 namespace filterd::smtp {
 
+class ConnectionCache;
+
 struct ClientOptions {
   std::string helo_name = "localhost";
   std::chrono::seconds connect_timeout{30};   // Postfix smtp_connect_timeout
@@ -48,6 +50,10 @@ struct ClientOptions {
   std::shared_ptr<boost::asio::ssl::context> tls_context;
   // AUTH PLAIN as this user when the next hop offers it; empty: no AUTH.
   std::string auth_user, auth_password;
+  // Sessions are taken from and kept in this cache (plain sessions only:
+  // none with TLS or AUTH); null: one connection per delivery.
+  // REQUIRES: outlives the delivery; used from the delivery's executor.
+  ConnectionCache* cache = nullptr;
 };
 
 struct DeliveryResult {

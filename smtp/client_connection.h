@@ -73,11 +73,20 @@ class ClientConnection {
   // before it are forgotten.
   boost::asio::awaitable<bool> start_tls(boost::asio::ssl::context& context,
                                          std::chrono::seconds timeout);
+  // Between transactions, kept for later: no deadline runs meanwhile.
+  void idle() {
+    if (conn_) conn_->disarm();
+  }
   // QUIT, waiting at most 5 s for the reply, then close.
   boost::asio::awaitable<void> quit();
   void close();
 
   bool is_open() const { return conn_ != nullptr; }
+  // The connection's executor, once open.
+  std::optional<boost::asio::any_io_executor> executor() const {
+    if (!conn_) return std::nullopt;
+    return conn_->socket().get_executor();
+  }
   bool tls_active() const { return tls_ != nullptr; }
   const Endpoint& hop() const { return hop_; }
   const std::string& error() const { return error_; }

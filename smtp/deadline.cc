@@ -18,7 +18,7 @@ void GuardedSocket::arm() {
   armed_ = true;
   timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
     self->armed_ = false;
-    if (self->closed_) return;
+    if (self->closed_ || self->idle_) return;
     if (self->timer_.expiry() <= std::chrono::steady_clock::now()) {
       // Cancel rather than close: the owner may still say goodbye
       // ("421 4.4.2 timeout") under a fresh deadline before closing.
@@ -32,8 +32,14 @@ void GuardedSocket::arm() {
 }
 
 void GuardedSocket::expires_after(std::chrono::steady_clock::duration d) {
+  idle_ = false;
   timer_.expires_after(d);  // cancels a pending wait, whose handler re-arms
   if (!armed_ && !closed_) arm();
+}
+
+void GuardedSocket::disarm() {
+  idle_ = true;
+  timer_.cancel();
 }
 
 void GuardedSocket::close() {

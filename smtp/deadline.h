@@ -22,6 +22,9 @@ class GuardedSocket : public std::enable_shared_from_this<GuardedSocket> {
   Socket& socket() { return socket_; }
   // Sets the deadline to now + d. Call before each network wait.
   void expires_after(std::chrono::steady_clock::duration d);
+  // No deadline until the next expires_after(): for a socket kept idle
+  // (a cached session), which then holds no timer.
+  void disarm();
   // True once a deadline passed (stays true).
   bool timed_out() const { return timed_out_; }
   // Stops the watchdog and closes the socket. Owners must call it (the
@@ -36,6 +39,7 @@ class GuardedSocket : public std::enable_shared_from_this<GuardedSocket> {
   boost::asio::steady_timer timer_;
   bool timed_out_ = false;
   bool armed_ = false;
+  bool idle_ = false;
   bool closed_ = false;
 };
 

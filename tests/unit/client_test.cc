@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "smtp/connection_cache.h"
 #include "tests/unit/fake_next_hop.h"
 
 namespace filterd::smtp {
@@ -128,6 +129,73 @@ TEST(Client, WorksWithoutPipelining) {
   auto r = run_delivery(hop.endpoint(), envelope({"bob@b.test", "perm@b.test"}), "", "x\r\n");
   EXPECT_EQ(r.recipients[0].code, 250);
   EXPECT_EQ(r.recipients[1].code, 550);
+}
+
+// --- the session cache -------------------------------------------------
+
+// `n` deliveries one after the other on one io_context (a cached session
+// belongs to its executor).
+std::vector<DeliveryResult> run_deliveries(const std::string& hop, int n, ClientOptions opt) {
+  asio::io_context io;
+  std::vector<DeliveryResult> results;
+  Endpoint ep = *parse_endpoint(hop);
+  const Envelope env = envelope({"bob@b.test"});
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < n; ++i) {
+          const std::string msg = "Subject: " + std::to_string(i) + "\r\n\r\nbody\r\n";
+          results.push_back(co_await deliver(ep, env, "", msg, opt));
+        }
+        if (opt.cache) opt.cache->clear();  // QUIT: io.run() returns when they are done
+      },
+      asio::detached);
+  io.run();
+  return results;
+}
+
+TEST(ClientCache, DeliveriesShareOneSession) {
+  FakeNextHop hop;
+  ConnectionCache cache;
+  ClientOptions opt;
+  opt.cache = &cache;
+  auto r = run_deliveries(hop.endpoint(), 3, opt);
+  for (const auto& d : r) EXPECT_EQ(d.recipients[0].code, 250);
+  EXPECT_EQ(hop.messages().size(), 3u);
+  EXPECT_EQ(hop.connections.load(), 1) << "one connect, one EHLO for three messages";
+}
+
+TEST(ClientCache, SessionClosedByThePeerIsReplacedWithoutLosingTheMessage) {
+  FakeNextHop hop;
+  hop.close_after_data = true;
+  ConnectionCache cache;
+  ClientOptions opt;
+  opt.cache = &cache;
+  auto r = run_deliveries(hop.endpoint(), 3, opt);
+  for (const auto& d : r) EXPECT_EQ(d.recipients[0].code, 250) << d.recipients[0].one_line();
+  EXPECT_EQ(hop.messages().size(), 3u);
+  EXPECT_EQ(hop.connections.load(), 3);
+}
+
+TEST(ClientCache, UsedUpOrExpiredSessionsAreNotReused) {
+  FakeNextHop hop;
+  ConnectionCache cache({.max_idle = 4, .idle_time = std::chrono::seconds(5), .max_uses = 2});
+  ClientOptions opt;
+  opt.cache = &cache;
+  run_deliveries(hop.endpoint(), 4, opt);
+  EXPECT_EQ(hop.connections.load(), 2) << "two messages per session";
+
+  FakeNextHop hop2;
+  ConnectionCache expired({.max_idle = 4, .idle_time = std::chrono::seconds(0), .max_uses = 100});
+  opt.cache = &expired;
+  run_deliveries(hop2.endpoint(), 2, opt);
+  EXPECT_EQ(hop2.connections.load(), 2);
+}
+
+TEST(ClientCache, NoCacheMeansAConnectionPerDelivery) {
+  FakeNextHop hop;
+  run_deliveries(hop.endpoint(), 2, ClientOptions{});
+  EXPECT_EQ(hop.connections.load(), 2);
 }
 
 }  // namespace

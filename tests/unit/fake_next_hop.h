@@ -59,6 +59,9 @@ class FakeNextHop {
   }
 
   std::string data_reply = "250 2.0.0 Ok: queued as FAKE123";
+  // Hang up after each end-of-data reply (a peer that closes idle sessions).
+  bool close_after_data = false;
+  std::atomic<int> connections{0};  // accepted so far
   bool silent_after_greeting = false;
   bool pipelining = true;
 
@@ -67,6 +70,7 @@ class FakeNextHop {
     while (!stop_) {
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) return;
+      ++connections;
       int one = 1;
       ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       serve(c);
@@ -143,6 +147,7 @@ class FakeNextHop {
         }
         accepted.clear();
         m = ReceivedMessage{};
+        if (close_after_data) return;
       } else if (verb == "RSET") {
         accepted.clear();
         m = ReceivedMessage{};
