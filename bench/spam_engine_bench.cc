@@ -6,9 +6,12 @@
 //
 //   spam_engine_bench [--corpus DIR] [--cache DIR] [--worst N] [--repeat N] [--rule NAME]
 //                     [--per-db N]   (patterns per Hyperscan database; default the engine's)
+//                     [--dump FILE]  (every verdict: path, score, hits with values, sub-rules;
+//                                     diff two dumps to prove a change keeps verdicts identical)
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <numeric>
@@ -19,6 +22,21 @@
 namespace {
 using Clock = std::chrono::steady_clock;
 using namespace filterd::spam;
+
+// "VmRSS 123 MB, VmHWM 140 MB": this process's resident and peak memory.
+std::string memory() {
+  std::ifstream in("/proc/self/status");
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("VmRSS:") && !line.starts_with("VmHWM:")) continue;
+    std::istringstream words(line.substr(6));
+    double kb = 0;
+    words >> kb;
+    out += (out.empty() ? "" : ", ") + line.substr(0, 5) + " " + std::to_string(int(kb / 1024)) +
+           " MB";
+  }
+  return out;
+}
 
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
@@ -50,8 +68,8 @@ int main(int argc, char** argv) {
   int repeat = 1;
   size_t per_db = 0;
   size_t slow_shown = 0;  // --slow N: the N slowest messages
-  std::string only;  // --only TEXT: just the messages whose path contains TEXT  // 0: the engine's
-                     // default patterns per Hyperscan database
+  std::string only;       // --only TEXT: just the messages whose path contains TEXT
+  std::string dump;       // --dump FILE
   double below = 0.97;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--corpus")) corpus = argv[i + 1];
@@ -63,13 +81,17 @@ int main(int argc, char** argv) {
     if (!strcmp(argv[i], "--slow")) slow_shown = std::stoul(argv[i + 1]);
     if (!strcmp(argv[i], "--only")) only = argv[i + 1];
     if (!strcmp(argv[i], "--below")) below = std::stod(argv[i + 1]);
+    if (!strcmp(argv[i], "--dump")) dump = argv[i + 1];
   }
+  std::ofstream dump_out;
+  if (!dump.empty()) dump_out.open(dump);
   auto t0 = Clock::now();
   EngineOptions options = testing::oracle_engine_options(FILTERD_SOURCE_DIR, cache);
   if (per_db) options.limits.patterns_per_database = per_db;
   auto engine = RuleEngine::load(options);
   std::cout << "load: " << std::chrono::duration<double>(Clock::now() - t0).count() << " s wall; "
-            << engine->summary() << "\n";
+            << engine->summary() << "\n"
+            << "memory after load: " << memory() << "\n";
 
   auto oracle = testing::read_oracle(FILTERD_SOURCE_DIR "/tests/spam_oracle/hits.tsv");
   testing::AgreementTable table(*engine);
@@ -91,6 +113,13 @@ int main(int argc, char** argv) {
     }
     slowest.emplace_back(micros.back(), sa.path + " (" + std::to_string(message.size()) + " B)");
     table.add(sa, r);
+    if (dump_out.is_open()) {
+      dump_out << sa.path << "\t" << std::setprecision(10) << r.score << "\t";
+      for (const auto& h : r.hits) dump_out << h.name << "=" << h.value << ",";
+      dump_out << "\t";
+      for (const auto& s : r.subrules) dump_out << s << ",";
+      dump_out << "\t" << r.truncated << "\n";
+    }
     ours.add(sa.label, r.is_spam());
     theirs.add(sa.label, sa.is_spam);
     same_verdict += r.is_spam() == sa.is_spam;
@@ -110,7 +139,8 @@ int main(int argc, char** argv) {
             << "filterd:      " << ours.text() << "\n"
             << "SpamAssassin: " << theirs.text() << "\n"
             << "same spam/ham verdict as SpamAssassin: " << same_verdict << "/" << oracle.size()
-            << "\n";
+            << "\n"
+            << "memory after the checks: " << memory() << "\n";
   std::ranges::sort(slowest, std::greater{});
   for (size_t i = 0; i < slowest.size() && i < slow_shown; ++i) {
     std::cout << "  slow: " << slowest[i].first << " us " << slowest[i].second << "\n";
