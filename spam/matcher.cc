@@ -14,7 +14,9 @@
 namespace filterd::spam {
 namespace {
 
-constexpr std::string_view kMagic = "filterd-spam-patterns-1\n";
+// -2: prefilters may be rewrites (matcher_prefilter.cc); sets cached by -1
+// still match right, but with the old, looser prefilters.
+constexpr std::string_view kMagic = "filterd-spam-patterns-2\n";
 
 struct HsCompileErrorFree {
   void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
@@ -60,6 +62,16 @@ Modifiers modifiers(std::string_view flags) {
 std::string hs_expression(const PatternSpec& spec, const Modifiers& m) {
   return (m.extended ? "(?x)" : "") + spec.source;
 }
+
+// What Hyperscan compiles for entry `e`: the pattern, or its prefilter's
+// rewrite (never made for /x patterns).
+std::string hs_expression(const PatternEntry& e, const Modifiers& m) {
+  return e.prefilter.empty() ? hs_expression(e.spec, m) : e.prefilter;
+}
+
+// hs_expression_info's message for a pattern whose graph exceeds
+// Hyperscan's limits (bounded repeats unrolled, large alternations).
+constexpr std::string_view kHsTooLarge = "Pattern is too large.";
 
 // Empty if Hyperscan can parse `expr` with `flags`, else why not.
 std::string hs_rejects(const std::string& expr, unsigned flags) {
@@ -175,19 +187,38 @@ bool on_hyperscan(const PatternReport& r) {
   return r.engine == Engine::kHyperscan || r.engine == Engine::kPcre2Prefiltered;
 }
 
+// Whether Hyperscan takes a prefilter for entry `e`, which it rejected for
+// `why`: a rewrite (e.prefilter, noted in r.reason) when the pattern is too
+// large, else the pattern in HS_FLAG_PREFILTER mode.
+bool find_prefilter(PatternEntry& e, PatternReport& r, const Modifiers& m, std::string_view why) {
+  if (why == kHsTooLarge && !m.extended) {
+    for (auto& rewrite : prefilter_rewrites(e.spec.source)) {
+      if (!hs_rejects(rewrite, m.hs | HS_FLAG_PREFILTER).empty()) continue;
+      e.prefilter = std::move(rewrite);
+      r.reason += "; prefilter rewritten";
+      return true;
+    }
+  }
+  return hs_rejects(hs_expression(e.spec, m), m.hs | HS_FLAG_PREFILTER).empty();
+}
+
 // Moves entry `at`, which Hyperscan's database compile rejected for `why`,
 // to PCRE2 (with a prefilter when Hyperscan still takes the approximation).
 void demote(PatternSet::Impl& impl, uint32_t at, const std::string& why, bool prefilter_ok) {
   PatternEntry& e = impl.entries[at];
   PatternReport& r = impl.reports[at];
+  if (r.engine == Engine::kPcre2Prefiltered && !e.prefilter.empty()) {
+    e.prefilter.clear();  // back to Hyperscan's own reduction of the pattern
+    r.reason += "; rewritten prefilter refused: " + why;
+    return;
+  }
   Modifiers m = modifiers(e.spec.flags);
   auto ok = e.code ? std::expected<void, std::string>{} : compile_pcre2(e, m);
   const bool was_exact = r.engine == Engine::kHyperscan;
   r.reason = "Hyperscan: " + why + (ok ? "" : "; " + ok.error());
   if (!ok) {
     r.engine = Engine::kFailed;
-  } else if (prefilter_ok && was_exact &&
-             hs_rejects(hs_expression(e.spec, m), m.hs | HS_FLAG_PREFILTER).empty()) {
+  } else if (prefilter_ok && was_exact && find_prefilter(e, r, m, why)) {
     r.engine = Engine::kPcre2Prefiltered;
   } else {
     r.engine = Engine::kPcre2;
@@ -206,7 +237,7 @@ HsDatabase build_database(PatternSet::Impl& impl, const std::vector<uint32_t>& m
     for (uint32_t i : members) {
       if (!on_hyperscan(impl.reports[i])) continue;
       Modifiers m = modifiers(impl.entries[i].spec.flags);
-      exprs.push_back(hs_expression(impl.entries[i].spec, m));
+      exprs.push_back(hs_expression(impl.entries[i], m));
       flags.push_back(
           m.hs | (impl.reports[i].engine == Engine::kPcre2Prefiltered ? HS_FLAG_PREFILTER : 0));
       ids.push_back(i);
@@ -334,8 +365,8 @@ std::shared_ptr<const PatternSet> PatternSet::compile(std::span<const PatternSpe
       return;
     }
     r.reason = "Hyperscan: " + why;
-    bool prefilter = !has_nul && hs_rejects(expr, m.hs | HS_FLAG_PREFILTER).empty();
-    r.engine = prefilter ? Engine::kPcre2Prefiltered : Engine::kPcre2;
+    r.engine =
+        !has_nul && find_prefilter(e, r, m, why) ? Engine::kPcre2Prefiltered : Engine::kPcre2;
   });
   build_databases(*impl);
   if (!alloc_prototype(*impl)) {
@@ -347,6 +378,7 @@ std::shared_ptr<const PatternSet> PatternSet::compile(std::span<const PatternSpe
     }
     impl->databases.clear();
   }
+  for (auto& e : impl->entries) std::string().swap(e.prefilter);  // compiled in
   index_pcre2_only(*impl);
   return std::shared_ptr<const PatternSet>(new PatternSet(std::move(impl)));
 }

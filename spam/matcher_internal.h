@@ -7,8 +7,10 @@
 #include <pcre2.h>
 
 #include <mutex>
+#include <string>
 
 #include "spam/matcher.h"
+#include "spam/matcher_prefilter.h"
 
 namespace filterd::spam {
 
@@ -34,6 +36,9 @@ struct PatternEntry {
   PatternSpec spec;
   Pcre2Code code;    // set when PCRE2 confirms, counts or runs it alone
   bool utf = false;  // `code` compiled in UTF-8 mode
+  // kPcre2Prefiltered: the Hyperscan expression of the prefilter when it is
+  // a rewrite (prefilter_rewrites) rather than the pattern; compile only.
+  std::string prefilter;
 };
 
 struct PatternSet::Impl {
