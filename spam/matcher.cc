@@ -327,6 +327,15 @@ const std::vector<PatternReport>& PatternSet::reports() const {
   return impl_->reports;
 }
 
+size_t PatternSet::database_bytes() const {
+  size_t total = 0;
+  for (const auto& db : impl_->databases) {
+    size_t n = 0;
+    if (hs_database_size(db.get(), &n) == HS_SUCCESS) total += n;
+  }
+  return total;
+}
+
 size_t PatternSet::count(Engine e) const {
   return std::ranges::count(impl_->reports, e, &PatternReport::engine);
 }
