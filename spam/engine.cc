@@ -174,7 +174,10 @@ class Builder {
     e_.stats.from_cache = load_or_compile(e_.classes, options_.cache_dir, options_.limits);
     e_.stats.compile_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (const auto& c : e_.classes) {
+    for (auto& c : e_.classes) {
+      // The rule set keeps the sources; matching needs the ids only.
+      for (const auto& spec : c.specs) c.ids.push_back(spec.id);
+      std::vector<PatternSpec>().swap(c.specs);
       e_.stats.hyperscan += c.set->count(Engine::kHyperscan);
       e_.stats.prefiltered += c.set->count(Engine::kPcre2Prefiltered);
       e_.stats.pcre2 += c.set->count(Engine::kPcre2);

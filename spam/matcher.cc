@@ -297,6 +297,17 @@ bool alloc_prototype(PatternSet::Impl& impl) {
   return true;
 }
 
+// Once compiled, matching needs a spec's id, multiple and max_hits only:
+// the sources (1.2 MB for the stock rules, which the rule set keeps too)
+// are dropped.
+void drop_sources(PatternSet::Impl& impl) {
+  for (auto& e : impl.entries) {
+    std::string().swap(e.spec.source);
+    std::string().swap(e.spec.flags);
+    std::string().swap(e.prefilter);
+  }
+}
+
 void index_pcre2_only(PatternSet::Impl& impl) {
   impl.pcre2_only.clear();
   for (uint32_t i = 0; i < impl.reports.size(); ++i) {
@@ -387,7 +398,7 @@ std::shared_ptr<const PatternSet> PatternSet::compile(std::span<const PatternSpe
     }
     impl->databases.clear();
   }
-  for (auto& e : impl->entries) std::string().swap(e.prefilter);  // compiled in
+  drop_sources(*impl);
   index_pcre2_only(*impl);
   return std::shared_ptr<const PatternSet>(new PatternSet(std::move(impl)));
 }
@@ -457,6 +468,7 @@ std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deseri
   });
   if (on_hyperscan != (databases > 0)) return fail("databases do not fit the patterns");
   if (!alloc_prototype(*impl)) return fail("Hyperscan: cannot allocate scratch");
+  drop_sources(*impl);
   index_pcre2_only(*impl);
   return std::shared_ptr<const PatternSet>(new PatternSet(std::move(impl)));
 }

@@ -33,7 +33,7 @@ using Pcre2MatchContext = std::unique_ptr<pcre2_match_context, Pcre2MatchContext
 
 // One pattern. Its index in Impl::entries is its Hyperscan id.
 struct PatternEntry {
-  PatternSpec spec;
+  PatternSpec spec;  // source and flags emptied once the set is built
   Pcre2Code code;    // set when PCRE2 confirms, counts or runs it alone
   bool utf = false;  // `code` compiled in UTF-8 mode
   // kPcre2Prefiltered: the Hyperscan expression of the prefilter when it is
