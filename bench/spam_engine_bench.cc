@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
   testing::AgreementTable table(*engine);
   Quality ours, theirs;
   std::vector<double> micros;
+  std::vector<double> best;                             // per message, the fastest of its repeats
   std::vector<std::pair<double, std::string>> slowest;  // (us, "path (bytes)")
   size_t same_verdict = 0;
   for (const auto& sa : oracle) {
@@ -106,10 +107,12 @@ int main(int argc, char** argv) {
     in.message = message;
     in.now = std::chrono::system_clock::from_time_t(testing::kOracleNow);
     CheckResult r;
+    best.push_back(1e300);
     for (int k = 0; k < repeat; ++k) {
       auto t = Clock::now();
       r = engine->check(in);
       micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+      best.back() = std::min(best.back(), micros.back());
     }
     slowest.emplace_back(micros.back(), sa.path + " (" + std::to_string(message.size()) + " B)");
     table.add(sa, r);
@@ -135,6 +138,11 @@ int main(int argc, char** argv) {
             << percentile(micros, 0.99) << " us, max " << percentile(micros, 1.0) << " us, mean "
             << std::accumulate(micros.begin(), micros.end(), 0.0) /
                    std::max<size_t>(1, micros.size())
+            << " us\n"
+            // Less noisy on a shared machine: each message's fastest repeat.
+            << "best of " << repeat << " per message: median " << percentile(best, 0.5)
+            << " us, p99 " << percentile(best, 0.99) << " us, mean "
+            << std::accumulate(best.begin(), best.end(), 0.0) / std::max<size_t>(1, best.size())
             << " us\n"
             << "filterd:      " << ours.text() << "\n"
             << "SpamAssassin: " << theirs.text() << "\n"
