@@ -14,9 +14,10 @@
 namespace filterd::spam {
 namespace {
 
-// -2: prefilters may be rewrites (matcher_prefilter.cc); sets cached by -1
-// still match right, but with the old, looser prefilters.
-constexpr std::string_view kMagic = "filterd-spam-patterns-2\n";
+// -3: prefilters may be rewrites (matcher_prefilter.cc), compiled as they
+// are; sets cached by earlier versions still match right, with looser
+// prefilters (or, from -2, without the database of a demoted pattern).
+constexpr std::string_view kMagic = "filterd-spam-patterns-3\n";
 
 struct HsCompileErrorFree {
   void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
@@ -187,13 +188,28 @@ bool on_hyperscan(const PatternReport& r) {
   return r.engine == Engine::kHyperscan || r.engine == Engine::kPcre2Prefiltered;
 }
 
+// Whether Hyperscan compiles `expr` as it is. hs_expression_info is not
+// enough here: it passes patterns that the compile then finds too large.
+bool hs_compiles(const std::string& expr, unsigned flags) {
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* raw = nullptr;
+  if (hs_compile(expr.c_str(), flags, HS_MODE_BLOCK, nullptr, &db, &raw) != HS_SUCCESS) {
+    hs_free_compile_error(raw);
+    return false;
+  }
+  hs_free_database(db);
+  return true;
+}
+
 // Whether Hyperscan takes a prefilter for entry `e`, which it rejected for
-// `why`: a rewrite (e.prefilter, noted in r.reason) when the pattern is too
-// large, else the pattern in HS_FLAG_PREFILTER mode.
+// `why`: when the pattern is too large, the first rewrite that compiles as
+// it is (e.prefilter, noted in r.reason; in HS_FLAG_PREFILTER mode Hyperscan
+// would reduce it as loosely as the pattern), else the pattern in
+// HS_FLAG_PREFILTER mode.
 bool find_prefilter(PatternEntry& e, PatternReport& r, const Modifiers& m, std::string_view why) {
   if (why == kHsTooLarge && !m.extended) {
     for (auto& rewrite : prefilter_rewrites(e.spec.source)) {
-      if (!hs_rejects(rewrite, m.hs | HS_FLAG_PREFILTER).empty()) continue;
+      if (!hs_compiles(rewrite, m.hs)) continue;
       e.prefilter = std::move(rewrite);
       r.reason += "; prefilter rewritten";
       return true;
@@ -227,10 +243,13 @@ void demote(PatternSet::Impl& impl, uint32_t at, const std::string& why, bool pr
 
 // One database of `members` (entries on Hyperscan or prefilter). Parsing
 // is not all of Hyperscan's checks (size and resource limits come at
-// compile time): the pattern it blames moves to PCRE2 and the database is
-// compiled again; a failure of the set as a whole moves every member.
+// compile time): the pattern it blames moves down a step (exact, rewritten
+// prefilter, its own prefilter, PCRE2 alone) and the database is compiled
+// again; a failure of the set as a whole moves every member. Each failure
+// moves some member, and a member has at most three steps to go, so the
+// tries are bounded; a member never stays on Hyperscan without a database.
 HsDatabase build_database(PatternSet::Impl& impl, const std::vector<uint32_t>& members) {
-  for (size_t tries = 0; tries <= members.size(); ++tries) {
+  for (size_t tries = 0; tries <= 3 * members.size(); ++tries) {
     std::vector<std::string> exprs;
     std::vector<const char*> cexprs;
     std::vector<unsigned> flags, ids;
@@ -238,8 +257,10 @@ HsDatabase build_database(PatternSet::Impl& impl, const std::vector<uint32_t>& m
       if (!on_hyperscan(impl.reports[i])) continue;
       Modifiers m = modifiers(impl.entries[i].spec.flags);
       exprs.push_back(hs_expression(impl.entries[i], m));
-      flags.push_back(
-          m.hs | (impl.reports[i].engine == Engine::kPcre2Prefiltered ? HS_FLAG_PREFILTER : 0));
+      // A rewritten prefilter compiles as it is (find_prefilter).
+      const bool reduce =
+          impl.reports[i].engine == Engine::kPcre2Prefiltered && impl.entries[i].prefilter.empty();
+      flags.push_back(m.hs | (reduce ? HS_FLAG_PREFILTER : 0));
       ids.push_back(i);
     }
     if (exprs.empty()) return nullptr;

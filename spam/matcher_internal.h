@@ -38,6 +38,8 @@ struct PatternEntry {
   bool utf = false;  // `code` compiled in UTF-8 mode
   // kPcre2Prefiltered: the Hyperscan expression of the prefilter when it is
   // a rewrite (prefilter_rewrites) rather than the pattern; compile only.
+  // Compiled without HS_FLAG_PREFILTER, which would let Hyperscan reduce
+  // it back to a filter as loose as the pattern's own reduction.
   std::string prefilter;
 };
 
