@@ -174,10 +174,14 @@ class Builder {
     e_.stats.from_cache = load_or_compile(e_.classes, options_.cache_dir, options_.limits);
     e_.stats.compile_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (const auto& c : e_.classes) {
+    for (auto& c : e_.classes) {
+      // The rule set keeps the sources; matching needs the ids only.
+      for (const auto& spec : c.specs) c.ids.push_back(spec.id);
+      std::vector<PatternSpec>().swap(c.specs);
       e_.stats.hyperscan += c.set->count(Engine::kHyperscan);
       e_.stats.prefiltered += c.set->count(Engine::kPcre2Prefiltered);
       e_.stats.pcre2 += c.set->count(Engine::kPcre2);
+      e_.stats.database_bytes += c.set->database_bytes();
       for (const auto& report : c.set->reports()) {
         if (report.engine != Engine::kFailed) continue;
         const Rule& r = e_.rules.rules[report.id];
@@ -278,7 +282,8 @@ std::string RuleEngine::summary() const {
   out << "); patterns: " << s.hyperscan << " hyperscan, " << s.prefiltered << " pcre2+prefilter, "
       << s.pcre2 << " pcre2; " << (s.from_cache ? "loaded from cache in " : "compiled in ");
   out.precision(2);
-  out << std::fixed << s.compile_seconds << " s";
+  out << std::fixed << s.compile_seconds << " s; " << s.database_bytes / 1e6
+      << " MB of Hyperscan databases";
   return out.str();
 }
 

@@ -96,6 +96,7 @@ struct EngineStats {
   size_t hyperscan = 0, prefiltered = 0, pcre2 = 0;  // where the patterns ended
   bool from_cache = false;
   double compile_seconds = 0;
+  size_t database_bytes = 0;  // Hyperscan databases of all pattern classes
 };
 
 class RuleEngine {

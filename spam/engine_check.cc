@@ -69,8 +69,8 @@ void match_class(const PatternClass& c, const MessageText& text, const std::vect
   if (!views.empty()) {
     for (const Hit& h : c.set->match(views).hits) value[h.id] = h.count;
   }
-  for (const PatternSpec& spec : c.specs) {
-    if (negated[spec.id] && active[spec.id]) value[spec.id] = value[spec.id] != 0 ? 0 : 1;
+  for (uint32_t id : c.ids) {
+    if (negated[id] && active[id]) value[id] = value[id] != 0 ? 0 : 1;
   }
 }
 

@@ -35,7 +35,8 @@ struct PatternClass {
   bool raw = false;                     // kMimeHeader: undecoded values
   std::optional<std::string> if_unset;  // kHeader: the value of a missing header
   std::string key;                      // identifies the class in the cache
-  std::vector<PatternSpec> specs;
+  std::vector<PatternSpec> specs;       // until the set is built; then empty
+  std::vector<uint32_t> ids;            // the specs' ids (rule indexes)
   std::shared_ptr<const PatternSet> set;
 };
 

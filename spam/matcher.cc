@@ -14,7 +14,10 @@
 namespace filterd::spam {
 namespace {
 
-constexpr std::string_view kMagic = "filterd-spam-patterns-1\n";
+// -3: prefilters may be rewrites (matcher_prefilter.cc), compiled as they
+// are; sets cached by earlier versions still match right, with looser
+// prefilters (or, from -2, without the database of a demoted pattern).
+constexpr std::string_view kMagic = "filterd-spam-patterns-3\n";
 
 struct HsCompileErrorFree {
   void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
@@ -60,6 +63,16 @@ Modifiers modifiers(std::string_view flags) {
 std::string hs_expression(const PatternSpec& spec, const Modifiers& m) {
   return (m.extended ? "(?x)" : "") + spec.source;
 }
+
+// What Hyperscan compiles for entry `e`: the pattern, or its prefilter's
+// rewrite (never made for /x patterns).
+std::string hs_expression(const PatternEntry& e, const Modifiers& m) {
+  return e.prefilter.empty() ? hs_expression(e.spec, m) : e.prefilter;
+}
+
+// hs_expression_info's message for a pattern whose graph exceeds
+// Hyperscan's limits (bounded repeats unrolled, large alternations).
+constexpr std::string_view kHsTooLarge = "Pattern is too large.";
 
 // Empty if Hyperscan can parse `expr` with `flags`, else why not.
 std::string hs_rejects(const std::string& expr, unsigned flags) {
@@ -175,19 +188,53 @@ bool on_hyperscan(const PatternReport& r) {
   return r.engine == Engine::kHyperscan || r.engine == Engine::kPcre2Prefiltered;
 }
 
+// Whether Hyperscan compiles `expr` as it is. hs_expression_info is not
+// enough here: it passes patterns that the compile then finds too large.
+bool hs_compiles(const std::string& expr, unsigned flags) {
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* raw = nullptr;
+  if (hs_compile(expr.c_str(), flags, HS_MODE_BLOCK, nullptr, &db, &raw) != HS_SUCCESS) {
+    hs_free_compile_error(raw);
+    return false;
+  }
+  hs_free_database(db);
+  return true;
+}
+
+// Whether Hyperscan takes a prefilter for entry `e`, which it rejected for
+// `why`: when the pattern is too large, the first rewrite that compiles as
+// it is (e.prefilter, noted in r.reason; in HS_FLAG_PREFILTER mode Hyperscan
+// would reduce it as loosely as the pattern), else the pattern in
+// HS_FLAG_PREFILTER mode.
+bool find_prefilter(PatternEntry& e, PatternReport& r, const Modifiers& m, std::string_view why) {
+  if (why == kHsTooLarge && !m.extended) {
+    for (auto& rewrite : prefilter_rewrites(e.spec.source)) {
+      if (!hs_compiles(rewrite, m.hs)) continue;
+      e.prefilter = std::move(rewrite);
+      r.reason += "; prefilter rewritten";
+      return true;
+    }
+  }
+  return hs_rejects(hs_expression(e.spec, m), m.hs | HS_FLAG_PREFILTER).empty();
+}
+
 // Moves entry `at`, which Hyperscan's database compile rejected for `why`,
 // to PCRE2 (with a prefilter when Hyperscan still takes the approximation).
 void demote(PatternSet::Impl& impl, uint32_t at, const std::string& why, bool prefilter_ok) {
   PatternEntry& e = impl.entries[at];
   PatternReport& r = impl.reports[at];
+  if (r.engine == Engine::kPcre2Prefiltered && !e.prefilter.empty()) {
+    e.prefilter.clear();  // back to Hyperscan's own reduction of the pattern
+    r.reason += "; rewritten prefilter refused: " + why;
+    return;
+  }
   Modifiers m = modifiers(e.spec.flags);
   auto ok = e.code ? std::expected<void, std::string>{} : compile_pcre2(e, m);
   const bool was_exact = r.engine == Engine::kHyperscan;
   r.reason = "Hyperscan: " + why + (ok ? "" : "; " + ok.error());
   if (!ok) {
     r.engine = Engine::kFailed;
-  } else if (prefilter_ok && was_exact &&
-             hs_rejects(hs_expression(e.spec, m), m.hs | HS_FLAG_PREFILTER).empty()) {
+  } else if (prefilter_ok && was_exact && find_prefilter(e, r, m, why)) {
     r.engine = Engine::kPcre2Prefiltered;
   } else {
     r.engine = Engine::kPcre2;
@@ -196,19 +243,24 @@ void demote(PatternSet::Impl& impl, uint32_t at, const std::string& why, bool pr
 
 // One database of `members` (entries on Hyperscan or prefilter). Parsing
 // is not all of Hyperscan's checks (size and resource limits come at
-// compile time): the pattern it blames moves to PCRE2 and the database is
-// compiled again; a failure of the set as a whole moves every member.
+// compile time): the pattern it blames moves down a step (exact, rewritten
+// prefilter, its own prefilter, PCRE2 alone) and the database is compiled
+// again; a failure of the set as a whole moves every member. Each failure
+// moves some member, and a member has at most three steps to go, so the
+// tries are bounded; a member never stays on Hyperscan without a database.
 HsDatabase build_database(PatternSet::Impl& impl, const std::vector<uint32_t>& members) {
-  for (size_t tries = 0; tries <= members.size(); ++tries) {
+  for (size_t tries = 0; tries <= 3 * members.size(); ++tries) {
     std::vector<std::string> exprs;
     std::vector<const char*> cexprs;
     std::vector<unsigned> flags, ids;
     for (uint32_t i : members) {
       if (!on_hyperscan(impl.reports[i])) continue;
       Modifiers m = modifiers(impl.entries[i].spec.flags);
-      exprs.push_back(hs_expression(impl.entries[i].spec, m));
-      flags.push_back(
-          m.hs | (impl.reports[i].engine == Engine::kPcre2Prefiltered ? HS_FLAG_PREFILTER : 0));
+      exprs.push_back(hs_expression(impl.entries[i], m));
+      // A rewritten prefilter compiles as it is (find_prefilter).
+      const bool reduce =
+          impl.reports[i].engine == Engine::kPcre2Prefiltered && impl.entries[i].prefilter.empty();
+      flags.push_back(m.hs | (reduce ? HS_FLAG_PREFILTER : 0));
       ids.push_back(i);
     }
     if (exprs.empty()) return nullptr;
@@ -266,6 +318,17 @@ bool alloc_prototype(PatternSet::Impl& impl) {
   return true;
 }
 
+// Once compiled, matching needs a spec's id, multiple and max_hits only:
+// the sources (1.2 MB for the stock rules, which the rule set keeps too)
+// are dropped.
+void drop_sources(PatternSet::Impl& impl) {
+  for (auto& e : impl.entries) {
+    std::string().swap(e.spec.source);
+    std::string().swap(e.spec.flags);
+    std::string().swap(e.prefilter);
+  }
+}
+
 void index_pcre2_only(PatternSet::Impl& impl) {
   impl.pcre2_only.clear();
   for (uint32_t i = 0; i < impl.reports.size(); ++i) {
@@ -294,6 +357,15 @@ PatternSet::~PatternSet() = default;
 
 const std::vector<PatternReport>& PatternSet::reports() const {
   return impl_->reports;
+}
+
+size_t PatternSet::database_bytes() const {
+  size_t total = 0;
+  for (const auto& db : impl_->databases) {
+    size_t n = 0;
+    if (hs_database_size(db.get(), &n) == HS_SUCCESS) total += n;
+  }
+  return total;
 }
 
 size_t PatternSet::count(Engine e) const {
@@ -334,8 +406,8 @@ std::shared_ptr<const PatternSet> PatternSet::compile(std::span<const PatternSpe
       return;
     }
     r.reason = "Hyperscan: " + why;
-    bool prefilter = !has_nul && hs_rejects(expr, m.hs | HS_FLAG_PREFILTER).empty();
-    r.engine = prefilter ? Engine::kPcre2Prefiltered : Engine::kPcre2;
+    r.engine =
+        !has_nul && find_prefilter(e, r, m, why) ? Engine::kPcre2Prefiltered : Engine::kPcre2;
   });
   build_databases(*impl);
   if (!alloc_prototype(*impl)) {
@@ -347,6 +419,7 @@ std::shared_ptr<const PatternSet> PatternSet::compile(std::span<const PatternSpe
     }
     impl->databases.clear();
   }
+  drop_sources(*impl);
   index_pcre2_only(*impl);
   return std::shared_ptr<const PatternSet>(new PatternSet(std::move(impl)));
 }
@@ -416,6 +489,7 @@ std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deseri
   });
   if (on_hyperscan != (databases > 0)) return fail("databases do not fit the patterns");
   if (!alloc_prototype(*impl)) return fail("Hyperscan: cannot allocate scratch");
+  drop_sources(*impl);
   index_pcre2_only(*impl);
   return std::shared_ptr<const PatternSet>(new PatternSet(std::move(impl)));
 }

@@ -119,6 +119,8 @@ class PatternSet {
   // One per spec, in the order given to compile().
   const std::vector<PatternReport>& reports() const;
   size_t count(Engine e) const;  // how many patterns ended on `e`
+  // Bytes of the compiled Hyperscan databases (the bulk of a set's memory).
+  size_t database_bytes() const;
 
   PatternSet(const PatternSet&) = delete;
   PatternSet& operator=(const PatternSet&) = delete;

@@ -7,8 +7,10 @@
 #include <pcre2.h>
 
 #include <mutex>
+#include <string>
 
 #include "spam/matcher.h"
+#include "spam/matcher_prefilter.h"
 
 namespace filterd::spam {
 
@@ -31,9 +33,14 @@ using Pcre2MatchContext = std::unique_ptr<pcre2_match_context, Pcre2MatchContext
 
 // One pattern. Its index in Impl::entries is its Hyperscan id.
 struct PatternEntry {
-  PatternSpec spec;
+  PatternSpec spec;  // source and flags emptied once the set is built
   Pcre2Code code;    // set when PCRE2 confirms, counts or runs it alone
   bool utf = false;  // `code` compiled in UTF-8 mode
+  // kPcre2Prefiltered: the Hyperscan expression of the prefilter when it is
+  // a rewrite (prefilter_rewrites) rather than the pattern; compile only.
+  // Compiled without HS_FLAG_PREFILTER, which would let Hyperscan reduce
+  // it back to a filter as loose as the pattern's own reduction.
+  std::string prefilter;
 };
 
 struct PatternSet::Impl {

@@ -3,7 +3,9 @@
 // Util::uri_list_canonicalize's variants. Hand-written scanning instead of
 // the Perl regexp, with the same delimiters and length bounds.
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 
 #include "spam/text_internal.h"
@@ -14,30 +16,64 @@ namespace {
 bool in_set(char c, const char* set) {
   return c != 0 && std::strchr(set, c) != nullptr;
 }
+
+// The scan below asks these of every byte of the body: one table lookup
+// each instead of strchr over a delimiter list and a locale call (the
+// process keeps the "C" locale, so isalnum is ASCII, as Perl's \w on bytes).
+enum CharClass : uint8_t {
+  kWord = 1,
+  kHostChar = 2,
+  kEndDelim = 4,
+  kEndDelimEmail = 8,
+  kStartDelim = 16,
+  kScStartDelim = 32,
+};
+
+constexpr std::array<uint8_t, 256> kCharClasses = [] {
+  std::array<uint8_t, 256> t{};
+  auto mark = [&](const char* set, uint8_t bits) {
+    for (const char* p = set; *p; ++p) t[static_cast<unsigned char>(*p)] |= bits;
+  };
+  for (int c = 0; c < 256; ++c) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    const bool space = c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0;  // and the NBSP byte
+    if (alnum) t[c] |= kWord | kHostChar;
+    if (space) t[c] |= kEndDelim | kEndDelimEmail | kStartDelim | kScStartDelim;
+    if (c >= 0x80) t[c] |= kEndDelimEmail;
+  }
+  t['_'] |= kWord;
+  mark("._-", kHostChar);
+  // $tbirdenddelim: ><"`}]{[| whitespace, ESC, NBSP byte.
+  mark("><\"`}]{[|\x1b", kEndDelim | kEndDelimEmail);
+  mark(",('", kEndDelimEmail);
+  mark("><\"'`,{[(|\x1b", kStartDelim);
+  mark("!\"#$&'()*+,/:;<=>?@[\\]^`{|}~\x1b", kScStartDelim);
+  return t;
+}();
+
 bool ws(char c) {
   return c == ' ' || (c >= '\t' && c <= '\r');
 }
-bool high(char c) {
-  return (static_cast<unsigned char>(c) & 0x80) != 0;
+bool is(char c, CharClass k) {
+  return (kCharClasses[static_cast<unsigned char>(c)] & k) != 0;
 }
-// $tbirdenddelim: ><"`}]{[| whitespace, ESC, NBSP byte.
 bool end_delim(char c) {
-  return in_set(c, "><\"`}]{[|\x1b") || ws(c) || c == '\xa0';
+  return is(c, kEndDelim);
 }
 bool end_delim_email(char c) {
-  return end_delim(c) || c == ',' || c == '(' || c == '\'' || high(c);
+  return is(c, kEndDelimEmail);
 }
 bool start_delim(char c) {
-  return in_set(c, "><\"'`,{[(|\x1b") || ws(c) || c == '\xa0';
+  return is(c, kStartDelim);
 }
 bool sc_start_delim(char c) {
-  return in_set(c, "!\"#$&'()*+,/:;<=>?@[\\]^`{|}~\x1b") || ws(c) || c == '\xa0';
+  return is(c, kScStartDelim);
 }
 bool word(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  return is(c, kWord);
 }
 bool host_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || in_set(c, "._-");
+  return is(c, kHostChar);
 }
 
 std::string lower(std::string_view s) {
@@ -55,7 +91,8 @@ bool istarts(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-size_t run(std::string_view s, size_t i, bool (*stop)(char), size_t max) {
+template <typename Stop>
+size_t run(std::string_view s, size_t i, Stop stop, size_t max) {
   size_t k = i;
   while (k < s.size() && k - i < max && !stop(s[k])) ++k;
   return k;

@@ -9,6 +9,7 @@
 
 #include "spam/engine.h"
 #include "spam/eval.h"
+#include "spam/perl_re.h"
 
 namespace filterd::spam {
 namespace {
@@ -216,6 +217,58 @@ TEST_F(EngineTest, DamagedCacheIsRecompiled) {
   auto e = load(cf, cache);
   EXPECT_FALSE(e->stats().from_cache);
   EXPECT_EQ(check(*e, kMail).test_names(), "T_A");
+}
+
+// Hyperscan rejects these stock rules as too large and its own reduction
+// of them fires on almost any line; their prefilter is a rewrite
+// (matcher_prefilter.cc) that must never hide a line PCRE2 would match.
+TEST(StockRules, TooLargeForHyperscanKeepEveryMatchThroughARewrittenPrefilter) {
+  RuleSet rules = load_rule_files(rule_dir_files({"/usr/share/spamassassin", "/etc/spamassassin"}));
+  // One rewrite of each kind: SHORT2 is (?:X){3}, FRAUD_PHISH1 has {1,100}.
+  // (Each takes Hyperscan seconds to refuse.)
+  const std::vector<std::string> names = {"__FILL_THIS_FORM_SHORT2",
+                                          "__FILL_THIS_FORM_FRAUD_PHISH1"};
+  std::vector<PatternSpec> specs;
+  for (const auto& name : names) {
+    const Rule* r = rules.find(name);
+    if (!r || r->pattern.source.empty()) GTEST_SKIP() << "no stock " << name;
+    specs.push_back({static_cast<uint32_t>(specs.size()), r->pattern.source, r->pattern.flags,
+                     r->tflags.multiple, r->tflags.maxhits});
+  }
+  auto set = PatternSet::compile(specs);
+  for (const auto& r : set->reports()) {
+    EXPECT_EQ(r.engine, Engine::kPcre2Prefiltered) << names[r.id];
+    EXPECT_NE(r.reason.find("prefilter rewritten"), std::string::npos) << r.reason;
+  }
+  // The rewrites keep the rules' words (hundreds of KB of automata);
+  // Hyperscan's own reductions of them are ~5 KB each and fire on ~90% of
+  // body lines.
+  EXPECT_GT(set->database_bytes(), 200'000u);
+  const std::vector<std::string> lines = {
+      "Full Name: ____ Address: ____ Phone number: ____\n",
+      "1) Full Name:\n",
+      "Name: Address: Phone: Country:\n",
+      "Please send your full name, address, phone number and age.\n",
+      "Name_______ Address_______ Telephone_______ Occupation_______\n",
+      "Bank Name: ......\n",
+      "Your bank account number:\n",
+      "1. Full Name.............\n",
+      "1) Name: 2) Address: 3) Phone number: \n",
+      "(1) Full Name: (2) Home Address: (3) Mobile Number:\n",
+      "nothing to see here\n",
+      "Date: 2002-09-20T17:00:00 URL: http://example.com/archives/2002/09/20.html\n",
+  };
+  std::vector<int> matched(specs.size());
+  for (const auto& line : lines) {
+    const MatchResult m = set->match(line);
+    for (const auto& spec : specs) {
+      const bool pcre2 = PerlRe(spec.source, spec.flags).search(line);
+      const bool hit = std::ranges::find(m.hits, spec.id, &Hit::id) != m.hits.end();
+      EXPECT_EQ(hit, pcre2) << names[spec.id] << " on " << line;
+      matched[spec.id] += hit;
+    }
+  }
+  for (size_t i = 0; i < specs.size(); ++i) EXPECT_GT(matched[i], 0) << names[i];
 }
 
 TEST(EvalRegistry, IsSortedAndFindsEveryEntry) {

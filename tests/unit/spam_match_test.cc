@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "spam/matcher.h"
+#include "spam/matcher_prefilter.h"
 #include "spam/meta.h"
 #include "tests/unit/sa_stock_patterns.h"
 
@@ -122,6 +123,42 @@ TEST(PatternSetTest, MultipleRulesCountLikePerlGlobalMatchAndStopAtMaxhits) {
   EXPECT_EQ(count_of(one("x*", "", true)->match(std::string_view("ab"))), 3u);
   // Counted by PCRE2 although the prefilter is Hyperscan's.
   EXPECT_EQ(count_of(one("(a)\\1", "", true)->match(std::string_view("aaaaa"))), 2u);
+}
+
+struct RewriteCase {
+  const char* source;
+  std::vector<std::string> rewrites;
+};
+
+const RewriteCase kRewrites[] = {
+    // Large bounds open up; small ones keep the filter tight.
+    {"(?:name|city)[-: ]{1,100}", {"(?:name|city)[-: ]{1,}"}},
+    {"a{1,3}b{0,10}", {}},
+    // A repeated whole is filtered by one repetition.
+    {"(?:ab[,]{1,30}){3}", {"(?:ab[,]{1,}){3}", "ab[,]{1,}"}},
+    {"(?:ab|cd){2,5}", {"ab|cd"}},
+    {"(?:ab)+", {"ab"}},
+    {"(?:x{1,50}){0,3}", {"(?:x{1,}){0,3}"}},  // may repeat 0 times: no unwrapping
+    {"(?:a)(?:b){3}", {}},
+    // Braces that are no quantifier stay.
+    {R"([{1,50}]\{1,50}x{2,20})", {R"([{1,50}]\{1,50}x{2,})"}},
+    {"[]{1,50}]", {}},
+    {"[[:alpha:]{1,50}]", {}},
+    {"({1,50})", {}},
+    // Where widening a part can narrow the whole: no rewrite at all.
+    {"(?!no)a{1,50}", {}},
+    {"(?<=x)a{1,50}", {}},
+    {"(?>a{1,50})b", {}},
+    {"a{1,50}+b", {}},
+    {"a++b{1,50}", {}},
+    {"(?x) a{1,50}", {}},
+    {R"(\Qa{1,50}\E)", {}},
+};
+
+TEST(PrefilterRewriteTest, WidensOnlyWhereThatCannotLoseAMatch) {
+  for (const auto& c : kRewrites) {
+    EXPECT_EQ(prefilter_rewrites(c.source), c.rewrites) << c.source;
+  }
 }
 
 TEST(PatternSetTest, AnchorsApplyToEachTextOnItsOwn) {
