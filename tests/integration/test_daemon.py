@@ -529,7 +529,12 @@ class FilterctlTest(h.IntegrationTestCase):
 
     def scan(self, *files: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
         binary = wait_for_binary(filterctl_binary())
-        return subprocess.run([str(binary), "scan", "--clamav-db", str(self.db), *files],
+        # The compiled spam rules shared by the tests, not /var/lib/filterd's.
+        config = self.ws.path / "filterctl.conf"
+        config.write_text(f"state_dir = {self.ws.sub('state')}\n"
+                          f"spam_cache_dir = {h.spam_cache_dir()}\n")
+        return subprocess.run([str(binary), "scan", "--config", str(config),
+                               "--clamav-db", str(self.db), *files],
                               input=stdin if stdin is not None else b"", capture_output=True,
                               timeout=60, cwd=self.ws.path)
 

@@ -46,17 +46,9 @@ class MilterTest(h.IntegrationTestCase):
                 "milter_default_action": "tempfail", "milter_protocol": "6"}
         main.update(main_cf or {})
         pf = self.start_postfix(main_cf=main)
-        config = {
-            "milter_listen": milter,
-            "forward": f"smtp:127.0.0.1:{pf.smtp_port}",   # notices only; no reinjection
-            "clamav_backend": "libclamav",
-            "clamav_db": str(self.make_signatures()),
-            "state_dir": str(self.ws.sub("filterd-state")),
-            "log": "stderr",
-            "myhostname": FILTERD_HOSTNAME,
-            "local_domains": DOMAIN,
-            "spam_checks": "no",
-        }
+        config = {**self.filterd_base_config(pf), "milter_listen": milter,
+                  "forward": f"smtp:127.0.0.1:{pf.smtp_port}",   # notices only; no reinjection
+                  "spam_checks": "no"}
         if unix:
             config["unix_socket_group"] = "postfix"  # Postfix's smtpd runs as postfix
         config.update(extra or {})

@@ -56,6 +56,23 @@ inline uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
+// A blocking TCP connection to 127.0.0.1:port; replies that take over 20 s
+// fail the read instead of hanging the test.
+inline int connect_loopback(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    throw std::runtime_error("connect");
+  }
+  timeval tv{20, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
 // How the test filterd listens.
 enum class Mode { kSmtp, kLmtp, kProxy };
 
@@ -108,16 +125,7 @@ class Filterd {
 // A blocking SMTP client: sends lines, returns the replies' codes+text.
 class Client {
  public:
-  explicit Client(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      throw std::runtime_error("connect");
-    }
-  }
+  explicit Client(uint16_t port) : fd_(connect_loopback(port)) {}
   ~Client() { ::close(fd_); }
   smtp::Reply read() {
     while (!parser_.has_reply()) {

@@ -22,6 +22,7 @@
 #include "filterd/scanner_factory.h"
 #include "filterd/server.h"
 #include "milter/codec.h"
+#include "tests/unit/filterd_in_process.h"
 #include "tests/unit/test_data.h"
 
 namespace filterd {
@@ -30,18 +31,7 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 namespace m = milter;
 using filterd::testing::eicar;
-
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using filterd::testing::free_port;
 
 // filterd with one milter listener, on its own threads.
 class MilterFilterd {
@@ -98,18 +88,7 @@ class MilterFilterd {
 // The MTA side: blocking socket, typed commands out, typed replies in.
 class FakeMta {
  public:
-  explicit FakeMta(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      throw std::runtime_error("connect");
-    }
-    timeval tv{20, 0};  // a hung filter fails the test instead of hanging it
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
+  explicit FakeMta(uint16_t port) : fd_(testing::connect_loopback(port)) {}
   ~FakeMta() { ::close(fd_); }
 
   void send_bytes(const std::string& s) {
