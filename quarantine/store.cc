@@ -206,23 +206,29 @@ std::expected<std::vector<Stat>, std::string> Store::stats(int64_t since) const 
 std::string new_secret_id() {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  unsigned char bytes[9];  // 72 bits, 12 base64url characters
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {  // no getrandom(2) (Linux < 3.17): the C++ library's source
-      std::random_device rd;
-      for (; got < sizeof bytes; ++got) bytes[got] = static_cast<unsigned char>(rd());
-      break;
-    }
-    got += static_cast<size_t>(n);
-  }
+  // amavis's AM.PDP (and our parser, am_pdp.cc) takes an id only when it
+  // starts with a letter or digit: draw again while it starts with '-'/'_'
+  // (1 in 32 draws; amavisd-release refused those).
   std::string id;
-  for (size_t i = 0; i < sizeof bytes; i += 3) {
-    uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    for (int shift = 18; shift >= 0; shift -= 6) id += kAlphabet[(v >> shift) & 63];
-  }
+  do {
+    unsigned char bytes[9];  // 72 bits, 12 base64url characters
+    size_t got = 0;
+    while (got < sizeof bytes) {
+      ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {  // no getrandom(2) (Linux < 3.17): the C++ library's source
+        std::random_device rd;
+        for (; got < sizeof bytes; ++got) bytes[got] = static_cast<unsigned char>(rd());
+        break;
+      }
+      got += static_cast<size_t>(n);
+    }
+    id.clear();
+    for (size_t i = 0; i < sizeof bytes; i += 3) {
+      uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+      for (int shift = 18; shift >= 0; shift -= 6) id += kAlphabet[(v >> shift) & 63];
+    }
+  } while (id.front() == '-' || id.front() == '_');
   return id;
 }
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "quarantine/store.h"
+
 namespace filterd::quarantine {
 namespace {
 
@@ -101,6 +103,18 @@ INSTANTIATE_TEST_SUITE_P(
                   .mail_file = "banned-SkTRyWC9OUes",
                   .recipients = {"x@example.test"}}}),
     [](const auto& row) { return std::string(row.param.name); });
+
+TEST(PdpParser, EverySecretTheQuarantineMakesIsAccepted) {
+  // A secret starting with '-' or '_' (1 in 32, before the fix) was refused
+  // as "Invalid secret_id" and its message could not be released.
+  for (int i = 0; i < 3000; ++i) {
+    const std::string secret = new_secret_id();
+    auto r = parse_release(
+        parse_one("request=release\r\nmail_id=AbC123\r\nsecret_id=" + secret + "\r\n\r\n"));
+    ASSERT_TRUE(r) << secret << ": " << r.error();
+    EXPECT_EQ(r->secret_id, secret);
+  }
+}
 
 TEST(PdpParser, StdinModeSendsSeveralRequestsOnOneConnection) {
   // `amavisd-release -` with two lines on stdin, both in one read.
