@@ -11,6 +11,7 @@
 #include "decoders/ascii.h"
 #include "decoders/header_block.h"
 #include "filterd/attachment_removal.h"
+#include "filterd/awaited.h"
 #include "filterd/content_scan.h"
 #include "filterd/mail_id.h"
 #include "policy/dsn.h"
@@ -126,11 +127,8 @@ quarantine::Entry quarantine_entry(const std::string& mail_id, long long arrival
 }
 
 // The spam check of one message, run beside its virus scan.
-struct SpamJob {
-  explicit SpamJob(const asio::any_io_executor& ex)
-      : done(ex, asio::steady_timer::time_point::max()) {}
-  asio::steady_timer done;  // cancelled when `result` is set
-  std::optional<std::expected<policy::SpamResult, std::string>> result;
+struct SpamOutcome {
+  std::expected<policy::SpamResult, std::string> result;
   long long ms = 0;
 };
 
@@ -281,17 +279,14 @@ asio::awaitable<Judgement> Processor::judge(smtp::Transaction txn, smtp::Protoco
   // The spam rules and the virus scan run side by side on two workers:
   // a message costs the longer of the two, not their sum, while workers
   // are free. The spam job reports back on this (the I/O) thread.
-  auto spam_job = std::make_shared<SpamJob>(co_await asio::this_coro::executor);
+  auto spam_job = std::make_shared<Awaited<SpamOutcome>>(co_await asio::this_coro::executor);
   if (spam_check) {
     asio::post(workers_, [this, spam_job, bytes = data, sender = env.sender] {
       const auto t = Clock::now();
-      auto r = spam_->check(bytes, sender);
-      const long long took = ms_since(t);
-      asio::post(spam_job->done.get_executor(), [spam_job, r = std::move(r), took]() mutable {
-        spam_job->result = std::move(r);
-        spam_job->ms = took;
-        spam_job->done.cancel();
-      });
+      SpamOutcome o{spam_->check(bytes, sender), 0};
+      o.ms = ms_since(t);
+      asio::post(spam_job->executor(),
+                 [spam_job, o = std::move(o)]() mutable { spam_job->set(std::move(o)); });
     });
   }
 
@@ -306,22 +301,19 @@ asio::awaitable<Judgement> Processor::judge(smtp::Transaction txn, smtp::Protoco
         asio::use_awaitable);
   };
   ContentScan content = co_await scan(data);
-  if (spam_check && !spam_job->result) {
-    // Woken by cancel() when the result arrives (the timer never expires).
-    boost::system::error_code ignored;
-    co_await spam_job->done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-  }
+  if (spam_check) co_await spam_job->wait();
   j.decode_ms = content.decode_ms;
   j.scan_ms = content.scan_ms;
-  j.spam_ms = spam_job->ms;
-  if (spam_job->result && !*spam_job->result) {
+  std::optional<SpamOutcome>& checked = spam_job->value();
+  if (checked) j.spam_ms = checked->ms;
+  if (checked && !checked->result) {
     spdlog::warn("({}) spam check failed, going on without a score: {}", j.mail_id,
-                 spam_job->result->error());
+                 checked->result.error());
     j.notes.push_back("spam check failed");
   }
   policy::Findings& findings = j.findings;
   findings = std::move(content.findings);
-  if (spam_job->result && *spam_job->result) findings.spam = std::move(**spam_job->result);
+  if (checked && checked->result) findings.spam = std::move(*checked->result);
   if (findings.scan_failed) {
     spdlog::warn("({}) virus scan failed: {}", j.mail_id, findings.scan_error);
   }
@@ -539,24 +531,19 @@ asio::awaitable<std::vector<Reply>> Processor::deliver(Judgement& j) {
 }
 
 struct Processor::Race {
-  explicit Race(const asio::any_io_executor& ex) : timer(ex) {}
-  asio::steady_timer timer;
-  std::optional<Judgement> result;
+  explicit Race(const asio::any_io_executor& ex) : verdict(ex) {}
+  Awaited<Judgement> verdict;
   bool gave_up = false;
 };
 
 asio::awaitable<std::optional<Judgement>> Processor::judge_in_time(smtp::Transaction txn,
                                                                    const ClientInfo& client) {
   auto race = std::make_shared<Race>(co_await asio::this_coro::executor);
-  race->timer.expires_after(config_.in_dialog_timeout);
-  asio::co_spawn(race->timer.get_executor(), judge_into(race, std::move(txn), client),
+  asio::co_spawn(race->verdict.executor(), judge_into(race, std::move(txn), client),
                  asio::detached);
-  boost::system::error_code ec;
-  if (!race->result) {
-    co_await race->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
-  if (!race->result) race->gave_up = true;
-  co_return std::move(race->result);
+  co_await race->verdict.wait(config_.in_dialog_timeout);
+  if (!race->verdict.value()) race->gave_up = true;
+  co_return std::move(race->verdict.value());
 }
 
 asio::awaitable<void> Processor::judge_into(std::shared_ptr<Race> race, smtp::Transaction txn,
@@ -567,8 +554,7 @@ asio::awaitable<void> Processor::judge_into(std::shared_ptr<Race> race, smtp::Tr
     log_summary(j, late_reply());
     co_return;
   }
-  race->result = std::move(j);
-  race->timer.cancel();
+  race->verdict.set(std::move(j));
 }
 
 InDialogOutcome Processor::in_dialog(const Judgement& j) const {

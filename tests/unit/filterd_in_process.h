@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -74,7 +76,7 @@ inline int connect_loopback(uint16_t port) {
 }
 
 // How the test filterd listens.
-enum class Mode { kSmtp, kLmtp, kProxy };
+enum class Mode { kSmtp, kLmtp, kProxy, kMilter };
 
 // A running filterd (server + processor) on its own threads.
 class Filterd {
@@ -82,12 +84,17 @@ class Filterd {
   Filterd(const std::string& forward, std::vector<std::string> extra = {}, bool lmtp = false)
       : Filterd(lmtp ? Mode::kLmtp : Mode::kSmtp, forward, std::move(extra)) {}
   // kProxy: a before-queue proxy whose downstream (and forward) is `forward`.
-  Filterd(Mode mode, const std::string& forward, std::vector<std::string> extra = {}) {
+  // `make_scanner`: the virus scanner for the loaded config (default: the
+  // scripted one above).
+  Filterd(Mode mode, const std::string& forward, std::vector<std::string> extra = {},
+          std::function<std::unique_ptr<scanners::VirusScanner>(const Config&)> make_scanner = {}) {
     port_ = free_port();
     const std::string where = "127.0.0.1:" + std::to_string(port_);
     if (mode == Mode::kProxy) {
       extra.push_back("--proxy_listen=smtp:" + where);
       extra.push_back("--proxy_forward=" + forward);
+    } else if (mode == Mode::kMilter) {
+      extra.push_back("--milter_listen=inet:" + where);
     } else {
       extra.push_back(std::string("--listen=") + (mode == Mode::kLmtp ? "lmtp:" : "smtp:") + where);
     }
@@ -97,7 +104,8 @@ class Filterd {
     auto c = load_config({"", extra});
     if (!c) throw std::runtime_error(c.error());
     config_ = *c;
-    processor_ = std::make_unique<Processor>(config_, scanner_, decoders_, pool_);
+    scanner_ = make_scanner ? make_scanner(config_) : std::make_unique<ScriptedScanner>();
+    processor_ = std::make_unique<Processor>(config_, *scanner_, decoders_, pool_);
     server_ = std::make_unique<Server>(io_, config_, *processor_);
     server_->bind();
     server_->start();
@@ -109,11 +117,16 @@ class Filterd {
     pool_.join();
   }
   uint16_t port() const { return port_; }
+  // Keeps both workers busy for `d`, as a slow scanner would: the next
+  // message waits for a worker.
+  void hold_workers(std::chrono::milliseconds d) {
+    for (int i = 0; i < 2; ++i) asio::post(pool_, [d] { std::this_thread::sleep_for(d); });
+  }
 
  private:
   uint16_t port_;
   Config config_;
-  ScriptedScanner scanner_;
+  std::unique_ptr<scanners::VirusScanner> scanner_;
   decoders::DecoderRegistry decoders_ = decoders::builtin_decoders();
   asio::io_context io_;
   asio::thread_pool pool_{2};

@@ -9,80 +9,58 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "filterd/config.h"
-#include "filterd/processor.h"
 #include "filterd/scanner_factory.h"
-#include "filterd/server.h"
 #include "milter/codec.h"
 #include "tests/unit/filterd_in_process.h"
 #include "tests/unit/test_data.h"
 
 namespace filterd {
 namespace {
-namespace asio = boost::asio;
 namespace fs = std::filesystem;
 namespace m = milter;
 using filterd::testing::eicar;
-using filterd::testing::free_port;
 
-// filterd with one milter listener, on its own threads.
-class MilterFilterd {
- public:
-  explicit MilterFilterd(std::vector<std::string> extra = {}) {
+// A directory removed with its contents when the test ends.
+struct TempDir {
+  TempDir() {
     std::string templ = (fs::temp_directory_path() / "filterd-milter-XXXXXX").string();
     if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    dir_ = templ;
-    std::ofstream(dir_ / "test.ndb") << testing::eicar_ndb_line();
-    port_ = free_port();
-    extra.push_back("--milter_listen=inet:127.0.0.1:" + std::to_string(port_));
-    extra.push_back("--clamav_db=" + dir_.string());
-    extra.push_back("--myhostname=filter.test");
-    extra.push_back("--workers=2");
-    extra.push_back("--spam_checks=no");
-    auto c = load_config({"", extra});
-    if (!c) throw std::runtime_error(c.error());
-    config_ = *c;
-    auto scanner = make_scanner(config_);
-    if (!scanner) throw std::runtime_error(scanner.error());
-    scanner_ = std::move(*scanner);
-    processor_ = std::make_unique<Processor>(config_, *scanner_, decoders_, pool_);
-    server_ = std::make_unique<Server>(io_, config_, *processor_);
-    server_->bind();
-    server_->start();
-    thread_ = std::thread([this] { io_.run(); });
+    path = templ;
   }
-  ~MilterFilterd() {
-    io_.stop();
-    thread_.join();
-    pool_.join();
-    fs::remove_all(dir_);
-  }
-  uint16_t port() const { return port_; }
-  // Keeps both workers busy for `d`, as a slow scanner would: the next
-  // message waits for a worker.
-  void hold_workers(std::chrono::milliseconds d) {
-    for (int i = 0; i < 2; ++i) asio::post(pool_, [d] { std::this_thread::sleep_for(d); });
-  }
+  ~TempDir() { fs::remove_all(path); }
+  fs::path path;
+};
+
+// filterd with one milter listener, on its own threads, scanning with
+// libclamav and a generated EICAR signature.
+class MilterFilterd {
+ public:
+  explicit MilterFilterd(std::vector<std::string> extra = {})
+      : filterd_(testing::Mode::kMilter, "smtp:127.0.0.1:10025", with_db(std::move(extra)),
+                 [](const Config& c) {
+                   auto s = make_scanner(c);
+                   if (!s) throw std::runtime_error(s.error());
+                   return std::move(*s);
+                 }) {}
+  uint16_t port() const { return filterd_.port(); }
+  void hold_workers(std::chrono::milliseconds d) { filterd_.hold_workers(d); }
 
  private:
-  fs::path dir_;
-  uint16_t port_;
-  Config config_;
-  std::unique_ptr<scanners::VirusScanner> scanner_;
-  decoders::DecoderRegistry decoders_ = decoders::builtin_decoders();
-  asio::io_context io_;
-  asio::thread_pool pool_{2};
-  std::unique_ptr<Processor> processor_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
+  std::vector<std::string> with_db(std::vector<std::string> extra) {
+    std::ofstream(db_.path / "test.ndb") << testing::eicar_ndb_line();
+    extra.push_back("--clamav_db=" + db_.path.string());
+    extra.push_back("--spam_checks=no");
+    return extra;
+  }
+
+  TempDir db_;  // first: outlives the daemon
+  testing::Filterd filterd_;
 };
 
 // The MTA side: blocking socket, typed commands out, typed replies in.
