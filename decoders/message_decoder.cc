@@ -132,6 +132,9 @@ class Walker final : public ChildSink {
     if (!tree.truncated.empty()) set_limit(tree.truncated, where);
     int leaves = 0;
     for (const MimeEntity& e : tree.entities) {
+      if (e.multipart && !e.problem.empty()) {
+        result_.structure_problems.push_back(where + ": " + e.problem);
+      }
       if (e.multipart || stopped_) continue;
       if (result_.parts.size() + 1 > limits_.max_files) {
         set_limit("max files (" + std::to_string(limits_.max_files) + ") exceeded", where);

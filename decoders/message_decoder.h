@@ -55,6 +55,9 @@ struct DecodeResult {
   std::vector<std::string> undecodable;  // containers nobody can open: "p002 test.arc (.arc)"
   uint64_t decoded_bytes = 0;            // bytes written into parts by decoders
   std::string temp_error;                // a temp file could not be written
+  // Problems of multipart entities, which are not parts: "message:
+  // multipart without boundary parameter". A leaf's problem is its part's.
+  std::vector<std::string> structure_problems;
 
   bool over_limits() const { return !limit.empty(); }
 };

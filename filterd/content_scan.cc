@@ -22,9 +22,12 @@ bool is_limit_finding(std::string_view name) {
 }
 
 // A part whose bytes are literally a stretch of the raw message (no
-// transfer encoding, not produced by a decoder) was scanned with it.
-bool seen_in_raw_scan(const decoders::Part& p) {
-  return p.decoder == "mime" && p.parent < 0;
+// transfer encoding, not produced by a decoder) was scanned with it when
+// libclamav parsed the message as mail: its mail parser scanned the part as
+// a file of its own type. A raw match alone does not parse the part as what
+// it is (HTML, PDF, an executable), so then the part is scanned on its own.
+bool seen_in_raw_scan(const decoders::Part& p, scanners::Unpack raw_scan) {
+  return raw_scan == scanners::Unpack::kEverything && p.decoder == "mime" && p.parent < 0;
 }
 
 void add_result(policy::Findings& f, const scanners::VirusScanResult& r, const std::string& where,
@@ -44,9 +47,22 @@ void add_result(policy::Findings& f, const scanners::VirusScanResult& r, const s
   }
 }
 
+// libclamav's own mail parser is a second opinion, asked only when ours had
+// doubts: a damaged MIME structure or encoding, a part it could not keep, a
+// limit that left parts undecoded. Parsers that disagree are how attachments
+// get past filters. Otherwise every part that parser would find is scanned
+// on its own below, and it would decode and scan them all a second time.
+bool decoded_cleanly(const decoders::DecodeResult& d) {
+  if (d.over_limits() || !d.temp_error.empty() || !d.structure_problems.empty()) return false;
+  // A damaged archive is scanned whole as a part; mail parsing adds nothing.
+  return std::none_of(d.parts.begin(), d.parts.end(), [](const decoders::Part& p) {
+    return !p.problem.empty() && !p.decoder.starts_with("libarchive/");
+  });
+}
+
 // The MIME parser's complaints about the message, for the "mime" bad-header check.
 std::vector<std::string> mime_problems(const decoders::DecodeResult& d) {
-  std::vector<std::string> out;
+  std::vector<std::string> out = d.structure_problems;
   for (const decoders::Part& p : d.parts) {
     if (p.decoder != "mime" && p.decoder != "base64" && p.decoder != "quoted-printable") continue;
     if (!p.problem.empty() && p.problem != "junk in base64")
@@ -77,8 +93,9 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
   }
 
   auto t1 = Clock::now();
-  auto record = [&](std::string_view bytes, const std::string& where, int part) {
-    auto r = scanner.scan(bytes, where.empty() ? "message" : where);
+  auto record = [&](std::string_view bytes, const std::string& where, int part,
+                    scanners::Unpack unpack) {
+    auto r = scanner.scan(bytes, where.empty() ? "message" : where, unpack);
     if (!r) {
       f.scan_failed = true;
       if (f.scan_error.empty()) f.scan_error = r.error().message;
@@ -86,24 +103,27 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
     }
     add_result(f, *r, where, part);
   };
-  record(message, "", -1);
+  const scanners::Unpack raw_scan =
+      decoded_cleanly(out.decoded) ? scanners::Unpack::kNotAsMail : scanners::Unpack::kEverything;
+  record(message, "", -1, raw_scan);
   for (size_t i = 0; i < out.decoded.parts.size(); ++i) {
     const decoders::Part& p = out.decoded.parts[i];
     if (f.scan_failed) break;
     // A container we unpacked cleanly is covered by its children; a damaged
     // one (members we could not read) is scanned whole as well.
     const bool covered_by_children = p.has_children && p.problem.empty();
-    if (p.encrypted || covered_by_children || seen_in_raw_scan(p) || p.content.size() == 0) {
+    if (p.encrypted || covered_by_children || seen_in_raw_scan(p, raw_scan) ||
+        p.content.size() == 0) {
       continue;
     }
-    record(p.content.bytes(), p.label(), static_cast<int>(i));
+    record(p.content.bytes(), p.label(), static_cast<int>(i), scanners::Unpack::kEverything);
   }
   // The raw scan found something in bytes we skipped: scan those parts too,
   // only now (infected mail is rare), to say which part held it.
   if (!f.viruses.empty()) {
     for (size_t i = 0; i < out.decoded.parts.size(); ++i) {
       const decoders::Part& p = out.decoded.parts[i];
-      if (!seen_in_raw_scan(p) || p.content.size() == 0) continue;
+      if (!seen_in_raw_scan(p, raw_scan) || p.content.size() == 0) continue;
       auto r = scanner.scan(p.content.bytes(), p.label());
       if (r && r->infected()) {
         if (f.virus_location.empty()) f.virus_location = p.label();

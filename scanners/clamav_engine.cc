@@ -188,8 +188,8 @@ class ClamavEngine final : public VirusScanner {
   ClamavEngine(std::string db_dir, ClamavLimits limits)
       : db_dir_(std::move(db_dir)), limits_(limits) {}
 
-  std::expected<VirusScanResult, ScanError> scan(std::string_view data,
-                                                 std::string_view name) override {
+  std::expected<VirusScanResult, ScanError> do_scan(std::string_view data, std::string_view name,
+                                                    Unpack unpack) override {
     std::shared_ptr<const CompiledEngine> engine = engine_.load();
     if (!engine) return std::unexpected(ScanError{ScanError::Kind::kUnavailable, "no engine"});
     if (data.empty()) return VirusScanResult{};
@@ -200,6 +200,7 @@ class ClamavEngine final : public VirusScanner {
     }
     ScanContext ctx{.label = name};
     cl_scan_options options = mail_gateway_scan_options();
+    if (unpack == Unpack::kNotAsMail) options.parse &= ~CL_SCAN_PARSE_MAIL;
     const char* virname = nullptr;
     unsigned long scanned = 0;
     // The label reaches libclamav's log lines through ScanContext; it is

@@ -77,8 +77,10 @@ class ClamdScanner final : public VirusScanner {
         timeout_(timeout),
         version_(std::move(version)) {}
 
-  std::expected<VirusScanResult, ScanError> scan(std::string_view data,
-                                                 std::string_view /*name*/) override {
+  // clamd decides for itself how to unpack (ScanMail, ScanArchive ...).
+  std::expected<VirusScanResult, ScanError> do_scan(std::string_view data,
+                                                    std::string_view /*name*/,
+                                                    Unpack /*unpack*/) override {
     auto connection = StreamConnection::open(endpoints_, Clock::now() + timeout_);
     if (!connection) return with_context(connection.error());
     auto sent = stream(*connection, data);

@@ -45,14 +45,27 @@ struct ScanError {
   std::string message;  // for the log; never contains message content
 };
 
+// How much of a buffer the scanner takes apart with its own parsers.
+enum class Unpack {
+  kEverything,  // archives, documents, executables, and mail
+  // All but mail: a whole message whose MIME structure filterd's decoder took
+  // apart without a problem. Its bytes are still matched raw (signatures on
+  // the mail text); the decoded parts are filterd's to scan, one by one, so
+  // the scanner's own MIME parser would only decode and scan them again.
+  kNotAsMail,
+};
+
 class VirusScanner {
  public:
   virtual ~VirusScanner() = default;
 
   // Scans `data`. `name` is a label for the log (e.g. "p002 invoice.zip");
-  // it is not interpreted. REQUIRES: data stays valid for the call.
-  virtual std::expected<VirusScanResult, ScanError> scan(std::string_view data,
-                                                         std::string_view name) = 0;
+  // it is not interpreted. kNotAsMail is a hint: clamd follows its own
+  // ScanMail setting. REQUIRES: data stays valid for the call.
+  std::expected<VirusScanResult, ScanError> scan(std::string_view data, std::string_view name,
+                                                 Unpack unpack = Unpack::kEverything) {
+    return do_scan(data, name, unpack);
+  }
 
   // Recompiles signatures (libclamav) or is a no-op (clamd reloads itself).
   // On failure the previous engine stays in service and the error is returned.
@@ -64,6 +77,11 @@ class VirusScanner {
   // Short description for logs and the X-Virus-Scanned header,
   // e.g. "ClamAV 1.4.6 (libclamav, 2 signatures)".
   virtual std::string describe() const = 0;
+
+ private:
+  virtual std::expected<VirusScanResult, ScanError> do_scan(std::string_view data,
+                                                            std::string_view name,
+                                                            Unpack unpack) = 0;
 };
 
 // Engine limits passed to libclamav (and documented in etc/filterd.conf).

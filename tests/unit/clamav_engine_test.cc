@@ -121,6 +121,34 @@ TEST_F(ClamavEngineTest, EicarInBase64AttachmentOfAMailIsFound) {
   EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
 }
 
+// Unpack::kNotAsMail: libclamav matches the message's bytes as they are but
+// does not decode its parts (filterd scans those itself).
+TEST_F(ClamavEngineTest, NotAsMailLeavesBase64AttachmentsToTheCaller) {
+  write_db("test.ndb", ndb_line("Eicar-Test-Signature", eicar()));
+  auto scanner = make();
+  ASSERT_TRUE(scanner);
+  const std::string mail =
+      "From: a@example.org\r\nTo: b@example.org\r\nSubject: test\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+      "--b1\r\nContent-Type: application/octet-stream; name=\"x.com\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      base64(eicar()) + "\r\n--b1--\r\n";
+  auto result = scanner->scan(mail, "message", Unpack::kNotAsMail);
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  EXPECT_FALSE(result->infected());
+}
+
+TEST_F(ClamavEngineTest, NotAsMailStillMatchesTheRawMessage) {
+  write_db("test.ndb", ndb_line("Eicar-Test-Signature", eicar()));
+  auto scanner = make();
+  ASSERT_TRUE(scanner);
+  const std::string mail =
+      "From: a@example.org\r\nTo: b@example.org\r\nSubject: test\r\n\r\n" + eicar() + "\r\n";
+  auto result = scanner->scan(mail, "message", Unpack::kNotAsMail);
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
+}
+
 TEST_F(ClamavEngineTest, VirusInsideArchivesPackedExecutablesAndDocumentsIsFound) {
   if (!fs::exists(kTestFiles / "clam.exe")) GTEST_SKIP() << "clamav-testfiles not installed";
   // A body signature on clam.exe's code, which in each of these files is

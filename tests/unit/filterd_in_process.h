@@ -30,8 +30,9 @@ namespace asio = boost::asio;
 // takes 3 s.
 class ScriptedScanner : public scanners::VirusScanner {
  public:
-  std::expected<scanners::VirusScanResult, scanners::ScanError> scan(std::string_view data,
-                                                                     std::string_view) override {
+  std::expected<scanners::VirusScanResult, scanners::ScanError> do_scan(std::string_view data,
+                                                                        std::string_view,
+                                                                        scanners::Unpack) override {
     if (data.find("SCANFAIL") != std::string_view::npos) {
       return std::unexpected(scanners::ScanError{scanners::ScanError::Kind::kUnavailable, "down"});
     }
