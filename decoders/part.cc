@@ -67,6 +67,12 @@ PartContent PartContent::mapped_file(std::string path) {
   return c;
 }
 
+std::string_view PartContent::file() const {
+  if (!holder_ || holder_->map == nullptr) return {};
+  const bool whole = bytes_.data() == holder_->map && bytes_.size() == holder_->map_size;
+  return whole ? std::string_view(holder_->path) : std::string_view();
+}
+
 std::string Part::label() const {
   std::string out = path;
   if (!declared_names.empty() && !declared_names.front().empty()) {

@@ -36,6 +36,10 @@ class PartContent {
 
   std::string_view bytes() const { return bytes_; }
   size_t size() const { return bytes_.size(); }
+  // The temp file that holds exactly bytes() (a mapped_file, not a slice of
+  // one), or "": a reader of the whole part can read the file a window at a
+  // time instead of faulting every page of the mapping into memory.
+  std::string_view file() const;
   bool ok() const { return ok_; }
 
  private:

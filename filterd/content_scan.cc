@@ -94,8 +94,8 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
 
   auto t1 = Clock::now();
   auto record = [&](std::string_view bytes, const std::string& where, int part,
-                    scanners::Unpack unpack) {
-    auto r = scanner.scan(bytes, where.empty() ? "message" : where, unpack);
+                    const scanners::ScanOptions& options) {
+    auto r = scanner.scan(bytes, where.empty() ? "message" : where, options);
     if (!r) {
       f.scan_failed = true;
       if (f.scan_error.empty()) f.scan_error = r.error().message;
@@ -105,7 +105,7 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
   };
   const scanners::Unpack raw_scan =
       decoded_cleanly(out.decoded) ? scanners::Unpack::kNotAsMail : scanners::Unpack::kEverything;
-  record(message, "", -1, raw_scan);
+  record(message, "", -1, {.unpack = raw_scan});
   for (size_t i = 0; i < out.decoded.parts.size(); ++i) {
     const decoders::Part& p = out.decoded.parts[i];
     if (f.scan_failed) break;
@@ -116,7 +116,7 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
         p.content.size() == 0) {
       continue;
     }
-    record(p.content.bytes(), p.label(), static_cast<int>(i), scanners::Unpack::kEverything);
+    record(p.content.bytes(), p.label(), static_cast<int>(i), {.file = p.content.file()});
   }
   // The raw scan found something in bytes we skipped: scan those parts too,
   // only now (infected mail is rare), to say which part held it.
@@ -124,7 +124,7 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
     for (size_t i = 0; i < out.decoded.parts.size(); ++i) {
       const decoders::Part& p = out.decoded.parts[i];
       if (!seen_in_raw_scan(p, raw_scan) || p.content.size() == 0) continue;
-      auto r = scanner.scan(p.content.bytes(), p.label());
+      auto r = scanner.scan(p.content.bytes(), p.label(), {.file = p.content.file()});
       if (r && r->infected()) {
         if (f.virus_location.empty()) f.virus_location = p.label();
         f.virus_parts.push_back(static_cast<int>(i));

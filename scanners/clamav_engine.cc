@@ -11,13 +11,18 @@
 #include "scanners/clamav_engine.h"
 
 #include <clamav.h>
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <cstdint>
 #include <mutex>
 #include <new>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -183,24 +188,59 @@ class DbDirStat {
   cl_stat stat_{};
 };
 
+// The file behind a large part, read by libclamav itself: with aging, its
+// fmap keeps a few MB of the file in memory at a time, where scanning the
+// mapping would fault every page of it into filterd's RSS. Not ok() (the
+// caller scans the bytes in memory) unless the file holds `size` bytes.
+class FileHandle {
+ public:
+  FileHandle(std::string_view path, size_t size) {
+    if (path.empty()) return;
+    fd_ = ::open(std::string(path).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd_ >= 0 && (fstat(fd_, &st) != 0 || static_cast<size_t>(st.st_size) != size)) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~FileHandle() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileHandle(const FileHandle&) = delete;
+  FileHandle& operator=(const FileHandle&) = delete;
+
+  bool ok() const { return fd_ >= 0; }
+  void* handle() const { return reinterpret_cast<void*>(static_cast<intptr_t>(fd_)); }
+  static off_t read(void* handle, void* buf, size_t count, off_t offset) {
+    return ::pread(static_cast<int>(reinterpret_cast<intptr_t>(handle)), buf, count, offset);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 class ClamavEngine final : public VirusScanner {
  public:
   ClamavEngine(std::string db_dir, ClamavLimits limits)
       : db_dir_(std::move(db_dir)), limits_(limits) {}
 
   std::expected<VirusScanResult, ScanError> do_scan(std::string_view data, std::string_view name,
-                                                    Unpack unpack) override {
+                                                    const ScanOptions& scan) override {
     std::shared_ptr<const CompiledEngine> engine = engine_.load();
     if (!engine) return std::unexpected(ScanError{ScanError::Kind::kUnavailable, "no engine"});
     if (data.empty()) return VirusScanResult{};
 
-    cl_fmap_t* map = cl_fmap_open_memory(data.data(), data.size());
+    FileHandle file(scan.file, data.size());
+    cl_fmap_t* map = file.ok()
+                         ? cl_fmap_open_handle(file.handle(), 0, data.size(), &FileHandle::read,
+                                               /*use_aging=*/1)
+                         : cl_fmap_open_memory(data.data(), data.size());
     if (map == nullptr) {
-      return std::unexpected(ScanError{ScanError::Kind::kInternal, "cl_fmap_open_memory failed"});
+      return std::unexpected(ScanError{ScanError::Kind::kInternal, "cl_fmap_open failed"});
     }
     ScanContext ctx{.label = name};
     cl_scan_options options = mail_gateway_scan_options();
-    if (unpack == Unpack::kNotAsMail) options.parse &= ~CL_SCAN_PARSE_MAIL;
+    if (scan.unpack == Unpack::kNotAsMail) options.parse &= ~CL_SCAN_PARSE_MAIL;
     const char* virname = nullptr;
     unsigned long scanned = 0;
     // The label reaches libclamav's log lines through ScanContext; it is

@@ -11,12 +11,14 @@
 // they reach logs or headers. No scanned data is ever logged.
 #include "scanners/clamd_scanner.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -64,8 +66,8 @@ std::expected<std::string, ScanError> short_command(const std::vector<Endpoint>&
   return std::string(trim_terminators(*reply));
 }
 
-void append_be32(std::string& out, std::uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(value >> shift));
+void put_be32(char* out, std::uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) *out++ = static_cast<char>(value >> shift);
 }
 
 class ClamdScanner final : public VirusScanner {
@@ -80,10 +82,10 @@ class ClamdScanner final : public VirusScanner {
   // clamd decides for itself how to unpack (ScanMail, ScanArchive ...).
   std::expected<VirusScanResult, ScanError> do_scan(std::string_view data,
                                                     std::string_view /*name*/,
-                                                    Unpack /*unpack*/) override {
+                                                    const ScanOptions& options) override {
     auto connection = StreamConnection::open(endpoints_, Clock::now() + timeout_);
     if (!connection) return with_context(connection.error());
-    auto sent = stream(*connection, data);
+    auto sent = stream(*connection, data, options.file);
     auto reply = connection->read_until_eof(kMaxClamdReplyBytes);
     if (sent) {
       if (!reply) return with_context(reply.error());
@@ -106,23 +108,56 @@ class ClamdScanner final : public VirusScanner {
   std::string describe() const override { return version_ + " (clamd at " + spec_ + ")"; }
 
  private:
-  static std::expected<void, ScanError> stream(StreamConnection& connection,
-                                               std::string_view data) {
+  // Sends `data` as INSTREAM chunks. When `file` holds exactly the data (a
+  // large part on disk), the chunks are read from it: streaming the mapping
+  // would fault every page of it into filterd's RSS.
+  static std::expected<void, ScanError> stream(StreamConnection& connection, std::string_view data,
+                                               std::string_view file) {
     if (auto sent = connection.send_all(std::string_view("zINSTREAM\0", 10)); !sent) return sent;
+    int fd =
+        file.empty() ? -1 : ::open(std::string(file).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) != data.size())) {
+      ::close(fd);
+      fd = -1;
+    }
+    std::expected<void, ScanError> sent;
     std::string frame;
     frame.reserve(4 + kClamdChunkBytes);
+    size_t offset = 0;
     do {
       if (connection.peer_has_spoken()) {
-        return fail(Kind::kProtocol, "clamd answered before the end of the stream");
+        sent = fail(Kind::kProtocol, "clamd answered before the end of the stream");
+        break;
       }
-      const std::string_view chunk = data.substr(0, kClamdChunkBytes);
-      data.remove_prefix(chunk.size());
-      frame.clear();
-      append_be32(frame, static_cast<std::uint32_t>(chunk.size()));
-      frame.append(chunk);
-      if (auto sent = connection.send_all(frame); !sent) return sent;
-    } while (frame.size() > 4);  // the last frame sent was the empty terminator
-    return {};
+      const size_t length = std::min(kClamdChunkBytes, data.size() - offset);
+      frame.resize(4 + length);
+      if (fd >= 0 && length > 0 && !read_exactly(fd, frame.data() + 4, length, offset)) {
+        sent = fail(Kind::kInternal,
+                    std::string("read ") + std::string(file) + ": " + std::strerror(errno));
+        break;
+      }
+      if (fd < 0) data.copy(frame.data() + 4, length, offset);
+      offset += length;
+      put_be32(frame.data(), static_cast<std::uint32_t>(length));
+      sent = connection.send_all(frame);
+    } while (sent && frame.size() > 4);  // the last frame sent was the empty terminator
+    if (fd >= 0) ::close(fd);
+    return sent;
+  }
+
+  static bool read_exactly(int fd, char* out, size_t length, size_t offset) {
+    while (length > 0) {
+      const ssize_t n = ::pread(fd, out, length, static_cast<off_t>(offset));
+      if (n <= 0) {
+        if (n == 0) errno = EIO;  // the file shrank under us
+        return false;
+      }
+      out += n;
+      length -= static_cast<size_t>(n);
+      offset += static_cast<size_t>(n);
+    }
+    return true;
   }
 
   std::unexpected<ScanError> with_context(ScanError error) const {

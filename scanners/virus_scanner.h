@@ -55,16 +55,25 @@ enum class Unpack {
   kNotAsMail,
 };
 
+struct ScanOptions {
+  Unpack unpack = Unpack::kEverything;
+  // A file holding exactly the data (a large decoded part spilled to disk),
+  // or "": the scanner then reads the file a window at a time instead of
+  // faulting all of the data's pages into memory.
+  std::string_view file;
+};
+
 class VirusScanner {
  public:
   virtual ~VirusScanner() = default;
 
   // Scans `data`. `name` is a label for the log (e.g. "p002 invoice.zip");
   // it is not interpreted. kNotAsMail is a hint: clamd follows its own
-  // ScanMail setting. REQUIRES: data stays valid for the call.
+  // ScanMail setting. REQUIRES: data (and options.file) stay valid for the
+  // call, and options.file, if given, holds exactly data.
   std::expected<VirusScanResult, ScanError> scan(std::string_view data, std::string_view name,
-                                                 Unpack unpack = Unpack::kEverything) {
-    return do_scan(data, name, unpack);
+                                                 const ScanOptions& options = {}) {
+    return do_scan(data, name, options);
   }
 
   // Recompiles signatures (libclamav) or is a no-op (clamd reloads itself).
@@ -81,7 +90,7 @@ class VirusScanner {
  private:
   virtual std::expected<VirusScanResult, ScanError> do_scan(std::string_view data,
                                                             std::string_view name,
-                                                            Unpack unpack) = 0;
+                                                            const ScanOptions& options) = 0;
 };
 
 // Engine limits passed to libclamav (and documented in etc/filterd.conf).

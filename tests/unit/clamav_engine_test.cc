@@ -133,7 +133,7 @@ TEST_F(ClamavEngineTest, NotAsMailLeavesBase64AttachmentsToTheCaller) {
       "--b1\r\nContent-Type: application/octet-stream; name=\"x.com\"\r\n"
       "Content-Transfer-Encoding: base64\r\n\r\n" +
       base64(eicar()) + "\r\n--b1--\r\n";
-  auto result = scanner->scan(mail, "message", Unpack::kNotAsMail);
+  auto result = scanner->scan(mail, "message", {.unpack = Unpack::kNotAsMail});
   ASSERT_TRUE(result.has_value()) << result.error().message;
   EXPECT_FALSE(result->infected());
 }
@@ -144,9 +144,31 @@ TEST_F(ClamavEngineTest, NotAsMailStillMatchesTheRawMessage) {
   ASSERT_TRUE(scanner);
   const std::string mail =
       "From: a@example.org\r\nTo: b@example.org\r\nSubject: test\r\n\r\n" + eicar() + "\r\n";
-  auto result = scanner->scan(mail, "message", Unpack::kNotAsMail);
+  auto result = scanner->scan(mail, "message", {.unpack = Unpack::kNotAsMail});
   ASSERT_TRUE(result.has_value()) << result.error().message;
   EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
+}
+
+// A large part on disk is read by libclamav from its file, a window at a
+// time, not through the mapping. The file here differs from the bytes passed
+// (a broken REQUIRES, on purpose) to show which of the two was scanned.
+TEST_F(ClamavEngineTest, PartOnDiskIsReadFromItsFile) {
+  write_db("test.ndb", ndb_line("Eicar-Test-Signature", eicar()));
+  auto scanner = make();
+  ASSERT_TRUE(scanner);
+  const std::string on_disk = std::string(3 << 20, 'a') + eicar();
+  write_file(dir_ / "part", on_disk);
+  const std::string in_memory(on_disk.size(), 'b');
+  auto result = scanner->scan(in_memory, "p001", {.file = (dir_ / "part").string()});
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
+  // A file of another size is not the part: the bytes are scanned.
+  auto fallback = scanner->scan(eicar(), "p001", {.file = (dir_ / "part").string()});
+  ASSERT_TRUE(fallback.has_value()) << fallback.error().message;
+  EXPECT_EQ(fallback->viruses, std::vector<std::string>{kEicarName});
+  auto missing = scanner->scan(eicar(), "p001", {.file = (dir_ / "gone").string()});
+  ASSERT_TRUE(missing.has_value()) << missing.error().message;
+  EXPECT_EQ(missing->viruses, std::vector<std::string>{kEicarName});
 }
 
 TEST_F(ClamavEngineTest, VirusInsideArchivesPackedExecutablesAndDocumentsIsFound) {

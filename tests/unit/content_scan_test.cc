@@ -30,10 +30,9 @@ class RecordingScanner final : public scanners::VirusScanner {
   std::string describe() const override { return "recording"; }
 
  private:
-  std::expected<scanners::VirusScanResult, scanners::ScanError> do_scan(std::string_view data,
-                                                                        std::string_view name,
-                                                                        Unpack unpack) override {
-    calls.push_back({std::string(name), unpack});
+  std::expected<scanners::VirusScanResult, scanners::ScanError> do_scan(
+      std::string_view data, std::string_view name, const scanners::ScanOptions& options) override {
+    calls.push_back({std::string(name), options.unpack});
     scanners::VirusScanResult r;
     if (data.find("EICAR") != std::string_view::npos) r.viruses.push_back("Eicar-Test-Signature");
     return r;

@@ -30,9 +30,8 @@ namespace asio = boost::asio;
 // takes 3 s.
 class ScriptedScanner : public scanners::VirusScanner {
  public:
-  std::expected<scanners::VirusScanResult, scanners::ScanError> do_scan(std::string_view data,
-                                                                        std::string_view,
-                                                                        scanners::Unpack) override {
+  std::expected<scanners::VirusScanResult, scanners::ScanError> do_scan(
+      std::string_view data, std::string_view, const scanners::ScanOptions&) override {
     if (data.find("SCANFAIL") != std::string_view::npos) {
       return std::unexpected(scanners::ScanError{scanners::ScanError::Kind::kUnavailable, "down"});
     }
