@@ -18,6 +18,9 @@ namespace {
 
 using SupportFn = int (*)(struct archive*);
 
+// Read size for an archive on disk (a large part spilled to a temp file).
+constexpr size_t kFileBlockBytes = 64 * 1024;
+
 // Container formats. Not mtree (its entries name files on the local disk,
 // which libarchive would read), warc (web captures) or empty; not xar
 // either: libarchive 3.6.2 loops forever inside archive_read_next_header on
@@ -442,7 +445,13 @@ bool Extraction::open() {
     // Names then come from Joliet or plain ISO 9660.
     ok = ok && archive_read_set_options(a, "iso9660:!rockridge") == ARCHIVE_OK;
   }
-  if (!ok || archive_read_open_memory(a, data_.data(), data_.size()) != ARCHIVE_OK) {
+  // A large part on disk is read from its file: reading the mapping would
+  // fault all of it into memory.
+  const std::string file(part_.content.file());
+  ok = ok &&
+       (file.empty() ? archive_read_open_memory(a, data_.data(), data_.size())
+                     : archive_read_open_filename(a, file.c_str(), kFileBlockBytes)) == ARCHIVE_OK;
+  if (!ok) {
     note("damaged", printable(archive_error_string(a)));
     return false;
   }
