@@ -3,11 +3,14 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <optional>
 #include <set>
@@ -446,11 +449,15 @@ bool Extraction::open() {
     ok = ok && archive_read_set_options(a, "iso9660:!rockridge") == ARCHIVE_OK;
   }
   // A large part on disk is read from its file: reading the mapping would
-  // fault all of it into memory.
-  const std::string file(part_.content.file());
-  ok = ok &&
-       (file.empty() ? archive_read_open_memory(a, data_.data(), data_.size())
-                     : archive_read_open_filename(a, file.c_str(), kFileBlockBytes)) == ARCHIVE_OK;
+  // fault all of it into memory. The descriptor is the part's own (its
+  // offset is ours to move; other readers use pread).
+  const int fd = part_.content.fd();
+  if (ok && fd >= 0 && ::lseek(fd, 0, SEEK_SET) != 0) {
+    note("damaged", std::string("cannot read the part's file: ") + std::strerror(errno));
+    return false;
+  }
+  ok = ok && (fd < 0 ? archive_read_open_memory(a, data_.data(), data_.size())
+                     : archive_read_open_fd(a, fd, kFileBlockBytes)) == ARCHIVE_OK;
   if (!ok) {
     note("damaged", printable(archive_error_string(a)));
     return false;

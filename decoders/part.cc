@@ -15,6 +15,7 @@ struct PartContent::Holder {
   Holder& operator=(const Holder&) = delete;
   ~Holder() {
     if (map != nullptr) munmap(map, map_size);
+    if (fd >= 0) close(fd);
     if (!path.empty()) unlink(path.c_str());
   }
 
@@ -22,6 +23,7 @@ struct PartContent::Holder {
   void* map = nullptr;
   size_t map_size = 0;
   std::string path;  // mapped_file(): the file to delete
+  int fd = -1;       // mapped_file(): the file, open, for readers of the whole part
 };
 
 PartContent PartContent::view(std::string_view bytes) {
@@ -62,15 +64,17 @@ PartContent PartContent::mapped_file(std::string path) {
     c.holder_->map = map;
     c.holder_->map_size = size;
     c.bytes_ = std::string_view(static_cast<const char*>(map), size);
+    c.holder_->fd = fd;  // kept: see fd()
+    return c;
   }
-  close(fd);  // the mapping keeps the file's pages
+  close(fd);
   return c;
 }
 
-std::string_view PartContent::file() const {
-  if (!holder_ || holder_->map == nullptr) return {};
+int PartContent::fd() const {
+  if (!holder_ || holder_->map == nullptr) return -1;
   const bool whole = bytes_.data() == holder_->map && bytes_.size() == holder_->map_size;
-  return whole ? std::string_view(holder_->path) : std::string_view();
+  return whole ? holder_->fd : -1;
 }
 
 std::string Part::label() const {

@@ -36,10 +36,12 @@ class PartContent {
 
   std::string_view bytes() const { return bytes_; }
   size_t size() const { return bytes_.size(); }
-  // The temp file that holds exactly bytes() (a mapped_file, not a slice of
-  // one), or "": a reader of the whole part can read the file a window at a
-  // time instead of faulting every page of the mapping into memory.
-  std::string_view file() const;
+  // An open descriptor of the temp file that holds exactly bytes() (a
+  // mapped_file, not a slice of one), or -1: a reader of the whole part can
+  // read the file a window at a time (pread; the offset is not to be relied
+  // on) instead of faulting every page of the mapping into memory. Valid as
+  // long as this content or a copy lives.
+  int fd() const;
   bool ok() const { return ok_; }
 
  private:

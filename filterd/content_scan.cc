@@ -21,13 +21,19 @@ bool is_limit_finding(std::string_view name) {
   return name.starts_with("Heuristics.Limits.");
 }
 
-// A part whose bytes are literally a stretch of the raw message (no
-// transfer encoding, not produced by a decoder) was scanned with it when
-// libclamav parsed the message as mail: its mail parser scanned the part as
-// a file of its own type. A raw match alone does not parse the part as what
-// it is (HTML, PDF, an executable), so then the part is scanned on its own.
-bool seen_in_raw_scan(const decoders::Part& p, scanners::Unpack raw_scan) {
-  return raw_scan == scanners::Unpack::kEverything && p.decoder == "mime" && p.parent < 0;
+// An unencoded stretch of the raw message that is the mail's own text: a
+// text/plain or text/html body with no file name, whose bytes look like
+// text. libclamav's mail parser scanned it as text (and HTML) in the raw
+// scan. Every other part is scanned on its own, also an unencoded stretch:
+// that parser does not hash a binary (or 7bit) attachment as the file it is
+// (.hdb signatures), and a body that is not text is not what it claims.
+bool inline_text_body(const decoders::Part& p) {
+  const bool raw_stretch = p.decoder == "mime" && p.parent < 0;
+  const bool declared_text =
+      p.declared_type.empty() || p.declared_type == "text/plain" || p.declared_type == "text/html";
+  const bool looks_text =
+      p.detected_type == ".txt" || p.detected_type == ".asc" || p.detected_type == ".html";
+  return raw_stretch && declared_text && p.declared_names.empty() && looks_text;
 }
 
 void add_result(policy::Findings& f, const scanners::VirusScanResult& r, const std::string& where,
@@ -45,19 +51,6 @@ void add_result(policy::Findings& f, const scanners::VirusScanResult& r, const s
       f.virus_parts.push_back(part);
     }
   }
-}
-
-// libclamav's own mail parser is a second opinion, asked only when ours had
-// doubts: a damaged MIME structure or encoding, a part it could not keep, a
-// limit that left parts undecoded. Parsers that disagree are how attachments
-// get past filters. Otherwise every part that parser would find is scanned
-// on its own below, and it would decode and scan them all a second time.
-bool decoded_cleanly(const decoders::DecodeResult& d) {
-  if (d.over_limits() || !d.temp_error.empty() || !d.structure_problems.empty()) return false;
-  // A damaged archive is scanned whole as a part; mail parsing adds nothing.
-  return std::none_of(d.parts.begin(), d.parts.end(), [](const decoders::Part& p) {
-    return !p.problem.empty() && !p.decoder.starts_with("libarchive/");
-  });
 }
 
 // The MIME parser's complaints about the message, for the "mime" bad-header check.
@@ -94,7 +87,7 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
 
   auto t1 = Clock::now();
   auto record = [&](std::string_view bytes, const std::string& where, int part,
-                    const scanners::ScanOptions& options) {
+                    scanners::ScanOptions options) {
     auto r = scanner.scan(bytes, where.empty() ? "message" : where, options);
     if (!r) {
       f.scan_failed = true;
@@ -103,28 +96,31 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
     }
     add_result(f, *r, where, part);
   };
-  const scanners::Unpack raw_scan =
-      decoded_cleanly(out.decoded) ? scanners::Unpack::kNotAsMail : scanners::Unpack::kEverything;
-  record(message, "", -1, {.unpack = raw_scan});
+  // The raw message goes through libclamav's own mail parser as well as
+  // ours: parsers that disagree are how attachments get past filters, and
+  // only that parser runs ClamAV's phishing signatures and scans each
+  // container whole (bytes after an archive, signatures on its metadata).
+  record(message, "", -1, {});
   for (size_t i = 0; i < out.decoded.parts.size(); ++i) {
     const decoders::Part& p = out.decoded.parts[i];
     if (f.scan_failed) break;
-    // A container we unpacked cleanly is covered by its children; a damaged
-    // one (members we could not read) is scanned whole as well.
+    // A container we unpacked cleanly is covered by its children (and was
+    // scanned whole in the raw scan); a damaged one, members we could not
+    // read, is scanned whole here too.
     const bool covered_by_children = p.has_children && p.problem.empty();
-    if (p.encrypted || covered_by_children || seen_in_raw_scan(p, raw_scan) ||
-        p.content.size() == 0) {
+    if (p.encrypted || covered_by_children || p.content.size() == 0 || inline_text_body(p)) {
       continue;
     }
-    record(p.content.bytes(), p.label(), static_cast<int>(i), {.file = p.content.file()});
+    record(p.content.bytes(), p.label(), static_cast<int>(i), {.fd = p.content.fd()});
   }
-  // The raw scan found something in bytes we skipped: scan those parts too,
-  // only now (infected mail is rare), to say which part held it.
-  if (!f.viruses.empty()) {
+  // The raw scan found something no part scan did: the mail's own text
+  // bodies were skipped above; scan them now (infected mail is rare) to say
+  // which part held it.
+  if (!f.viruses.empty() && f.virus_location.empty()) {
     for (size_t i = 0; i < out.decoded.parts.size(); ++i) {
       const decoders::Part& p = out.decoded.parts[i];
-      if (!seen_in_raw_scan(p, raw_scan) || p.content.size() == 0) continue;
-      auto r = scanner.scan(p.content.bytes(), p.label(), {.file = p.content.file()});
+      if (!inline_text_body(p)) continue;
+      auto r = scanner.scan(p.content.bytes(), p.label());
       if (r && r->infected()) {
         if (f.virus_location.empty()) f.virus_location = p.label();
         f.virus_parts.push_back(static_cast<int>(i));

@@ -24,8 +24,8 @@ struct ContentScan {
   long long decode_ms = 0, scan_ms = 0;
 };
 
-// Decodes `message` and scans the raw message and every decoded part whose
-// bytes the raw scan has not already seen; checks banned names and the
+// Decodes `message` and scans the raw message (libclamav parses it as mail
+// too) and every decoded part but the containers we unpacked cleanly; checks banned names and the
 // header section as the policy bank says (8-bit header fields are fine
 // with `smtputf8`). Spam is not checked here.
 ContentScan scan_content(std::string_view message, scanners::VirusScanner& scanner,

@@ -11,7 +11,6 @@
 #include "scanners/clamav_engine.h"
 
 #include <clamav.h>
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -188,36 +187,20 @@ class DbDirStat {
   cl_stat stat_{};
 };
 
-// The file behind a large part, read by libclamav itself: with aging, its
-// fmap keeps a few MB of the file in memory at a time, where scanning the
-// mapping would fault every page of it into filterd's RSS. Not ok() (the
-// caller scans the bytes in memory) unless the file holds `size` bytes.
-class FileHandle {
- public:
-  FileHandle(std::string_view path, size_t size) {
-    if (path.empty()) return;
-    fd_ = ::open(std::string(path).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
-    if (fd_ >= 0 && (fstat(fd_, &st) != 0 || static_cast<size_t>(st.st_size) != size)) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~FileHandle() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileHandle(const FileHandle&) = delete;
-  FileHandle& operator=(const FileHandle&) = delete;
+// A large part on disk is read by libclamav itself (pread): with aging,
+// its fmap keeps a few MB of the file in memory at a time, where scanning
+// the mapping would fault every page of it into filterd's RSS. Only a
+// regular file of exactly `size` bytes is taken; otherwise the bytes in
+// memory are scanned.
+bool readable_as(int fd, size_t size) {
+  struct stat st;
+  return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+         static_cast<size_t>(st.st_size) == size;
+}
 
-  bool ok() const { return fd_ >= 0; }
-  void* handle() const { return reinterpret_cast<void*>(static_cast<intptr_t>(fd_)); }
-  static off_t read(void* handle, void* buf, size_t count, off_t offset) {
-    return ::pread(static_cast<int>(reinterpret_cast<intptr_t>(handle)), buf, count, offset);
-  }
-
- private:
-  int fd_ = -1;
-};
+off_t pread_part(void* handle, void* buf, size_t count, off_t offset) {
+  return ::pread(static_cast<int>(reinterpret_cast<intptr_t>(handle)), buf, count, offset);
+}
 
 class ClamavEngine final : public VirusScanner {
  public:
@@ -230,17 +213,16 @@ class ClamavEngine final : public VirusScanner {
     if (!engine) return std::unexpected(ScanError{ScanError::Kind::kUnavailable, "no engine"});
     if (data.empty()) return VirusScanResult{};
 
-    FileHandle file(scan.file, data.size());
-    cl_fmap_t* map = file.ok()
-                         ? cl_fmap_open_handle(file.handle(), 0, data.size(), &FileHandle::read,
-                                               /*use_aging=*/1)
-                         : cl_fmap_open_memory(data.data(), data.size());
+    cl_fmap_t* map =
+        readable_as(scan.fd, data.size())
+            ? cl_fmap_open_handle(reinterpret_cast<void*>(static_cast<intptr_t>(scan.fd)), 0,
+                                  data.size(), &pread_part, /*use_aging=*/1)
+            : cl_fmap_open_memory(data.data(), data.size());
     if (map == nullptr) {
       return std::unexpected(ScanError{ScanError::Kind::kInternal, "cl_fmap_open failed"});
     }
     ScanContext ctx{.label = name};
     cl_scan_options options = mail_gateway_scan_options();
-    if (scan.unpack == Unpack::kNotAsMail) options.parse &= ~CL_SCAN_PARSE_MAIL;
     const char* virname = nullptr;
     unsigned long scanned = 0;
     // The label reaches libclamav's log lines through ScanContext; it is

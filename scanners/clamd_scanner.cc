@@ -11,7 +11,6 @@
 // they reach logs or headers. No scanned data is ever logged.
 #include "scanners/clamd_scanner.h"
 
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -85,7 +84,9 @@ class ClamdScanner final : public VirusScanner {
                                                     const ScanOptions& options) override {
     auto connection = StreamConnection::open(endpoints_, Clock::now() + timeout_);
     if (!connection) return with_context(connection.error());
-    auto sent = stream(*connection, data, options.file);
+    bool read_failed = false;
+    auto sent = stream(*connection, data, options.fd, read_failed);
+    if (read_failed) return with_context(sent.error());
     auto reply = connection->read_until_eof(kMaxClamdReplyBytes);
     if (sent) {
       if (!reply) return with_context(reply.error());
@@ -108,41 +109,37 @@ class ClamdScanner final : public VirusScanner {
   std::string describe() const override { return version_ + " (clamd at " + spec_ + ")"; }
 
  private:
-  // Sends `data` as INSTREAM chunks. When `file` holds exactly the data (a
-  // large part on disk), the chunks are read from it: streaming the mapping
-  // would fault every page of it into filterd's RSS.
+  // Sends `data` as INSTREAM chunks. When `fd` is a regular file holding
+  // exactly the data (a large part on disk), the chunks are read from it:
+  // streaming the mapping would fault every page of it into filterd's RSS.
+  // A failed read sets `read_failed`: the stream is cut short, and clamd
+  // waits for the rest, so there is no answer to wait for.
   static std::expected<void, ScanError> stream(StreamConnection& connection, std::string_view data,
-                                               std::string_view file) {
+                                               int fd, bool& read_failed) {
     if (auto sent = connection.send_all(std::string_view("zINSTREAM\0", 10)); !sent) return sent;
-    int fd =
-        file.empty() ? -1 : ::open(std::string(file).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
-    if (fd >= 0 && (fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) != data.size())) {
-      ::close(fd);
-      fd = -1;
-    }
+    const bool from_file = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                           static_cast<size_t>(st.st_size) == data.size();
     std::expected<void, ScanError> sent;
     std::string frame;
     frame.reserve(4 + kClamdChunkBytes);
     size_t offset = 0;
     do {
       if (connection.peer_has_spoken()) {
-        sent = fail(Kind::kProtocol, "clamd answered before the end of the stream");
-        break;
+        return fail(Kind::kProtocol, "clamd answered before the end of the stream");
       }
       const size_t length = std::min(kClamdChunkBytes, data.size() - offset);
       frame.resize(4 + length);
-      if (fd >= 0 && length > 0 && !read_exactly(fd, frame.data() + 4, length, offset)) {
-        sent = fail(Kind::kInternal,
-                    std::string("read ") + std::string(file) + ": " + std::strerror(errno));
-        break;
+      if (from_file && length > 0 && !read_exactly(fd, frame.data() + 4, length, offset)) {
+        const int err = errno;
+        read_failed = true;
+        return fail(Kind::kInternal, std::string("reading the part: ") + std::strerror(err));
       }
-      if (fd < 0) data.copy(frame.data() + 4, length, offset);
+      if (!from_file) data.copy(frame.data() + 4, length, offset);
       offset += length;
       put_be32(frame.data(), static_cast<std::uint32_t>(length));
       sent = connection.send_all(frame);
     } while (sent && frame.size() > 4);  // the last frame sent was the empty terminator
-    if (fd >= 0) ::close(fd);
     return sent;
   }
 

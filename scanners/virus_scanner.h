@@ -45,22 +45,11 @@ struct ScanError {
   std::string message;  // for the log; never contains message content
 };
 
-// How much of a buffer the scanner takes apart with its own parsers.
-enum class Unpack {
-  kEverything,  // archives, documents, executables, and mail
-  // All but mail: a whole message whose MIME structure filterd's decoder took
-  // apart without a problem. Its bytes are still matched raw (signatures on
-  // the mail text); the decoded parts are filterd's to scan, one by one, so
-  // the scanner's own MIME parser would only decode and scan them again.
-  kNotAsMail,
-};
-
 struct ScanOptions {
-  Unpack unpack = Unpack::kEverything;
-  // A file holding exactly the data (a large decoded part spilled to disk),
-  // or "": the scanner then reads the file a window at a time instead of
-  // faulting all of the data's pages into memory.
-  std::string_view file;
+  // An open descriptor of a file holding exactly the data (a large decoded
+  // part spilled to disk), or -1: the scanner then reads the file a window
+  // at a time instead of faulting all of the data's pages into memory.
+  int fd = -1;
 };
 
 class VirusScanner {
@@ -68,9 +57,8 @@ class VirusScanner {
   virtual ~VirusScanner() = default;
 
   // Scans `data`. `name` is a label for the log (e.g. "p002 invoice.zip");
-  // it is not interpreted. kNotAsMail is a hint: clamd follows its own
-  // ScanMail setting. REQUIRES: data (and options.file) stay valid for the
-  // call, and options.file, if given, holds exactly data.
+  // it is not interpreted. REQUIRES: data (and options.fd) stay valid for
+  // the call, and options.fd, if given, holds exactly data.
   std::expected<VirusScanResult, ScanError> scan(std::string_view data, std::string_view name,
                                                  const ScanOptions& options = {}) {
     return do_scan(data, name, options);

@@ -5,8 +5,10 @@
 // Archive tests use /usr/share/clamav-testfiles and skip without it.
 #include "scanners/clamav_engine.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -121,34 +123,6 @@ TEST_F(ClamavEngineTest, EicarInBase64AttachmentOfAMailIsFound) {
   EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
 }
 
-// Unpack::kNotAsMail: libclamav matches the message's bytes as they are but
-// does not decode its parts (filterd scans those itself).
-TEST_F(ClamavEngineTest, NotAsMailLeavesBase64AttachmentsToTheCaller) {
-  write_db("test.ndb", ndb_line("Eicar-Test-Signature", eicar()));
-  auto scanner = make();
-  ASSERT_TRUE(scanner);
-  const std::string mail =
-      "From: a@example.org\r\nTo: b@example.org\r\nSubject: test\r\nMIME-Version: 1.0\r\n"
-      "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
-      "--b1\r\nContent-Type: application/octet-stream; name=\"x.com\"\r\n"
-      "Content-Transfer-Encoding: base64\r\n\r\n" +
-      base64(eicar()) + "\r\n--b1--\r\n";
-  auto result = scanner->scan(mail, "message", {.unpack = Unpack::kNotAsMail});
-  ASSERT_TRUE(result.has_value()) << result.error().message;
-  EXPECT_FALSE(result->infected());
-}
-
-TEST_F(ClamavEngineTest, NotAsMailStillMatchesTheRawMessage) {
-  write_db("test.ndb", ndb_line("Eicar-Test-Signature", eicar()));
-  auto scanner = make();
-  ASSERT_TRUE(scanner);
-  const std::string mail =
-      "From: a@example.org\r\nTo: b@example.org\r\nSubject: test\r\n\r\n" + eicar() + "\r\n";
-  auto result = scanner->scan(mail, "message", {.unpack = Unpack::kNotAsMail});
-  ASSERT_TRUE(result.has_value()) << result.error().message;
-  EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
-}
-
 // A large part on disk is read by libclamav from its file, a window at a
 // time, not through the mapping. The file here differs from the bytes passed
 // (a broken REQUIRES, on purpose) to show which of the two was scanned.
@@ -158,17 +132,25 @@ TEST_F(ClamavEngineTest, PartOnDiskIsReadFromItsFile) {
   ASSERT_TRUE(scanner);
   const std::string on_disk = std::string(3 << 20, 'a') + eicar();
   write_file(dir_ / "part", on_disk);
+  const int fd = ::open((dir_ / "part").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
   const std::string in_memory(on_disk.size(), 'b');
-  auto result = scanner->scan(in_memory, "p001", {.file = (dir_ / "part").string()});
+  auto result = scanner->scan(in_memory, "p001", {.fd = fd});
   ASSERT_TRUE(result.has_value()) << result.error().message;
   EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
   // A file of another size is not the part: the bytes are scanned.
-  auto fallback = scanner->scan(eicar(), "p001", {.file = (dir_ / "part").string()});
+  auto fallback = scanner->scan(eicar(), "p001", {.fd = fd});
   ASSERT_TRUE(fallback.has_value()) << fallback.error().message;
   EXPECT_EQ(fallback->viruses, std::vector<std::string>{kEicarName});
-  auto missing = scanner->scan(eicar(), "p001", {.file = (dir_ / "gone").string()});
-  ASSERT_TRUE(missing.has_value()) << missing.error().message;
-  EXPECT_EQ(missing->viruses, std::vector<std::string>{kEicarName});
+  ::close(fd);
+  // Nor is a descriptor that is not a regular file.
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  auto not_a_file = scanner->scan(eicar(), "p001", {.fd = pipe_fds[0]});
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  ASSERT_TRUE(not_a_file.has_value()) << not_a_file.error().message;
+  EXPECT_EQ(not_a_file->viruses, std::vector<std::string>{kEicarName});
 }
 
 TEST_F(ClamavEngineTest, VirusInsideArchivesPackedExecutablesAndDocumentsIsFound) {

@@ -445,14 +445,33 @@ TEST_F(RealClamdTest, PartOnDiskIsStreamedFromItsFile) {
   const std::string on_disk = std::string(3 * kClamdChunkBytes + 17, 'a') + eicar();
   const fs::path file = dir_->path() / "part";
   std::ofstream(file, std::ios::binary) << on_disk;
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
   const std::string in_memory(on_disk.size(), 'b');
-  auto result = scanner->scan(in_memory, "p001", {.file = file.string()});
+  auto result = scanner->scan(in_memory, "p001", {.fd = fd});
   ASSERT_TRUE(result.has_value()) << result.error().message;
   EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
   // A file of another size is not the part: the bytes are sent.
-  auto fallback = scanner->scan(eicar(), "p001", {.file = file.string()});
+  auto fallback = scanner->scan(eicar(), "p001", {.fd = fd});
+  ::close(fd);
   ASSERT_TRUE(fallback.has_value()) << fallback.error().message;
   EXPECT_EQ(fallback->viruses, std::vector<std::string>{kEicarName});
+}
+
+// A part whose file cannot be read (here: opened write-only) fails at once;
+// clamd, left waiting for the rest of the stream, is not waited for.
+TEST_F(RealClamdTest, UnreadablePartFileFailsWithoutWaitingForClamd) {
+  auto scanner = connect(inet_spec_);
+  ASSERT_TRUE(scanner);
+  const fs::path file = dir_->path() / "part-wo";
+  const std::string data = std::string(2 * kClamdChunkBytes, 'a');
+  std::ofstream(file, std::ios::binary) << data;
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto result = scanner->scan(data, "p001", {.fd = fd});
+  ::close(fd);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, Kind::kInternal) << result.error().message;
 }
 
 TEST_F(RealClamdTest, DataOverStreamMaxLengthIsALimitOverBothSockets) {
