@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/unit/scanner_contract.h"
 #include "tests/unit/test_data.h"
 
 namespace filterd::scanners {
@@ -123,27 +124,13 @@ TEST_F(ClamavEngineTest, EicarInBase64AttachmentOfAMailIsFound) {
   EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
 }
 
-// A large part on disk is read by libclamav from its file, a window at a
-// time, not through the mapping. The file here differs from the bytes passed
-// (a broken REQUIRES, on purpose) to show which of the two was scanned.
 TEST_F(ClamavEngineTest, PartOnDiskIsReadFromItsFile) {
   write_db("test.ndb", ndb_line("Eicar-Test-Signature", eicar()));
   auto scanner = make();
   ASSERT_TRUE(scanner);
-  const std::string on_disk = std::string(3 << 20, 'a') + eicar();
-  write_file(dir_ / "part", on_disk);
-  const int fd = ::open((dir_ / "part").c_str(), O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
-  const std::string in_memory(on_disk.size(), 'b');
-  auto result = scanner->scan(in_memory, "p001", {.fd = fd});
-  ASSERT_TRUE(result.has_value()) << result.error().message;
-  EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
-  // A file of another size is not the part: the bytes are scanned.
-  auto fallback = scanner->scan(eicar(), "p001", {.fd = fd});
-  ASSERT_TRUE(fallback.has_value()) << fallback.error().message;
-  EXPECT_EQ(fallback->viruses, std::vector<std::string>{kEicarName});
-  ::close(fd);
-  // Nor is a descriptor that is not a regular file.
+  filterd::testing::expect_part_on_disk_read_from_its_fd(*scanner, dir_ / "part", 3 << 20,
+                                                         kEicarName);
+  // A descriptor that is not a regular file is not the part either.
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
   auto not_a_file = scanner->scan(eicar(), "p001", {.fd = pipe_fds[0]});

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/unit/scanner_contract.h"
 #include "tests/unit/test_data.h"
 
 namespace filterd::scanners {
@@ -436,26 +437,11 @@ TEST_F(RealClamdTest, VirusAfterSeveralChunksIsFound) {
   EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
 }
 
-// A large part on disk is streamed from its file, not from the mapping. The
-// file here differs from the bytes passed (a broken REQUIRES, on purpose) to
-// show which of the two clamd was sent.
 TEST_F(RealClamdTest, PartOnDiskIsStreamedFromItsFile) {
   auto scanner = connect(inet_spec_);
   ASSERT_TRUE(scanner);
-  const std::string on_disk = std::string(3 * kClamdChunkBytes + 17, 'a') + eicar();
-  const fs::path file = dir_->path() / "part";
-  std::ofstream(file, std::ios::binary) << on_disk;
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
-  const std::string in_memory(on_disk.size(), 'b');
-  auto result = scanner->scan(in_memory, "p001", {.fd = fd});
-  ASSERT_TRUE(result.has_value()) << result.error().message;
-  EXPECT_EQ(result->viruses, std::vector<std::string>{kEicarName});
-  // A file of another size is not the part: the bytes are sent.
-  auto fallback = scanner->scan(eicar(), "p001", {.fd = fd});
-  ::close(fd);
-  ASSERT_TRUE(fallback.has_value()) << fallback.error().message;
-  EXPECT_EQ(fallback->viruses, std::vector<std::string>{kEicarName});
+  filterd::testing::expect_part_on_disk_read_from_its_fd(*scanner, dir_->path() / "part",
+                                                         3 * kClamdChunkBytes + 17, kEicarName);
 }
 
 // A part whose file cannot be read (here: opened write-only) fails at once;
