@@ -119,8 +119,10 @@ bool matches(std::string_view description, std::string_view pattern) {
 class MagicDatabase {
  public:
   static const MagicDatabase& get() {
-    static const MagicDatabase db;
-    return db;
+    // Never unmapped: a thread's handle may still read it while the process
+    // exits, after function-local statics are destroyed.
+    static const MagicDatabase* const db = new MagicDatabase;
+    return *db;
   }
   void* data() const { return data_; }
   size_t size() const { return size_; }
@@ -141,9 +143,6 @@ class MagicDatabase {
         compiled = path + ".mgc";
     }
     if (!compiled.empty()) map(compiled);
-  }
-  ~MagicDatabase() {
-    if (data_ != nullptr) munmap(data_, size_);
   }
 
   // A text magic file with a line that is not a comment.
