@@ -12,7 +12,6 @@
 
 #include <clamav.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -189,15 +188,7 @@ class DbDirStat {
 
 // A large part on disk is read by libclamav itself (pread): with aging,
 // its fmap keeps a few MB of the file in memory at a time, where scanning
-// the mapping would fault every page of it into filterd's RSS. Only a
-// regular file of exactly `size` bytes is taken; otherwise the bytes in
-// memory are scanned.
-bool readable_as(int fd, size_t size) {
-  struct stat st;
-  return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-         static_cast<size_t>(st.st_size) == size;
-}
-
+// the mapping would fault every page of it into filterd's RSS.
 off_t pread_part(void* handle, void* buf, size_t count, off_t offset) {
   return ::pread(static_cast<int>(reinterpret_cast<intptr_t>(handle)), buf, count, offset);
 }
@@ -214,7 +205,7 @@ class ClamavEngine final : public VirusScanner {
     if (data.empty()) return VirusScanResult{};
 
     cl_fmap_t* map =
-        readable_as(scan.fd, data.size())
+        fd_holds(scan.fd, data.size())
             ? cl_fmap_open_handle(reinterpret_cast<void*>(static_cast<intptr_t>(scan.fd)), 0,
                                   data.size(), &pread_part, /*use_aging=*/1)
             : cl_fmap_open_memory(data.data(), data.size());

@@ -17,7 +17,6 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -117,9 +116,7 @@ class ClamdScanner final : public VirusScanner {
   static std::expected<void, ScanError> stream(StreamConnection& connection, std::string_view data,
                                                int fd, bool& read_failed) {
     if (auto sent = connection.send_all(std::string_view("zINSTREAM\0", 10)); !sent) return sent;
-    struct stat st;
-    const bool from_file = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-                           static_cast<size_t>(st.st_size) == data.size();
+    const bool from_file = fd_holds(fd, data.size());
     std::expected<void, ScanError> sent;
     std::string frame;
     frame.reserve(4 + kClamdChunkBytes);

@@ -8,6 +8,8 @@
 // and must be safe for that; reload() may run at the same time as scans.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <expected>
 #include <memory>
@@ -44,6 +46,14 @@ struct ScanError {
   Kind kind = Kind::kInternal;
   std::string message;  // for the log; never contains message content
 };
+
+// Whether `fd` is a regular file of exactly `size` bytes, i.e. one a
+// backend may read instead of the bytes in memory (ScanOptions::fd).
+inline bool fd_holds(int fd, size_t size) {
+  struct stat st;
+  return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+         static_cast<size_t>(st.st_size) == size;
+}
 
 struct ScanOptions {
   // An open descriptor of a file holding exactly the data (a large decoded
