@@ -11,10 +11,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-long long ms_since(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
-
 // ClamAV reports a limit it hit as a "virus" named Heuristics.Limits.*: that
 // is an unchecked part, not an infection.
 bool is_limit_finding(std::string_view name) {
@@ -73,7 +69,7 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
   ContentScan out;
   auto t0 = Clock::now();
   out.decoded = decoders::decode_message(message, limits, registry);
-  out.decode_ms = ms_since(t0);
+  out.decode = Clock::now() - t0;
   policy::Findings& f = out.findings;
   if (out.decoded.over_limits()) f.unchecked_reason = out.decoded.limit;
   if (!out.decoded.encrypted.empty()) f.encrypted = out.decoded.encrypted.front();
@@ -127,7 +123,7 @@ ContentScan scan_content(std::string_view message, scanners::VirusScanner& scann
       }
     }
   }
-  out.scan_ms = ms_since(t1);
+  out.scan = Clock::now() - t1;
 
   f.size = message.size();
   if (policy.banned_rules) {

@@ -7,6 +7,7 @@
 // the scanner are shared (both are thread-safe).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -21,7 +22,7 @@ namespace filterd {
 struct ContentScan {
   decoders::DecodeResult decoded;
   policy::Findings findings;
-  long long decode_ms = 0, scan_ms = 0;
+  std::chrono::steady_clock::duration decode{}, scan{};  // wall time of each
 };
 
 // Decodes `message` and scans the raw message (libclamav parses it as mail

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <chrono>
 #include <ctime>
 #include <map>
 #include <optional>
@@ -128,8 +129,11 @@ class MilterSession {
   smtp::Transaction txn_;
   bool in_message_ = false;     // MAIL seen
   bool headers_ended_ = false;  // the blank line is in txn_.data
-  bool oversized_ = false;      // above max_message_size: no longer buffered
-  std::string out_;             // encoded replies not yet written
+  // DATA (or the first header, from an MTA that sends no DATA event): the
+  // start of the transaction's receive_time.
+  std::optional<std::chrono::steady_clock::time_point> data_since_;
+  bool oversized_ = false;  // above max_message_size: no longer buffered
+  std::string out_;         // encoded replies not yet written
 };
 
 std::string MilterSession::macro(std::string_view name) const {
@@ -174,6 +178,7 @@ asio::awaitable<bool> MilterSession::flush() {
 void MilterSession::reset_message() {
   txn_ = smtp::Transaction{};
   in_message_ = headers_ended_ = oversized_ = false;
+  data_since_.reset();
   for (char stage : kStages) {
     if (stage != m::command::kConnect && stage != m::command::kHelo) macros_.erase(stage);
   }
@@ -273,8 +278,10 @@ bool MilterSession::on_command(const m::Command& command) {
   } else if (const auto* rcpt = std::get_if<m::Rcpt>(&command)) {
     on_rcpt(*rcpt);
   } else if (std::holds_alternative<m::Data>(command)) {
+    data_since_ = std::chrono::steady_clock::now();
     answer(m::command::kData);
   } else if (const auto* header = std::get_if<m::Header>(&command)) {
+    if (!data_since_) data_since_ = std::chrono::steady_clock::now();
     std::string field;
     append_field(field, *header, leading_space());
     append(field);
@@ -321,6 +328,7 @@ asio::awaitable<void> MilterSession::end_of_message() {
     co_return;
   }
   smtp::Transaction txn = std::move(txn_);
+  if (data_since_) txn.receive_time = std::chrono::steady_clock::now() - *data_since_;
   txn.envelope.xforward = client_attrs_;
   txn.envelope.xforward.ident = qid;
   // Postfix hides the Received field it will add from its milters; the

@@ -30,10 +30,6 @@ using smtp::Reply;
 
 namespace {
 
-long long ms_since(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
-
 std::string join_recipients(const smtp::Envelope& env) {
   std::string out;
   for (const auto& r : env.recipients) {
@@ -129,7 +125,7 @@ quarantine::Entry quarantine_entry(const std::string& mail_id, long long arrival
 // The spam check of one message, run beside its virus scan.
 struct SpamOutcome {
   std::expected<policy::SpamResult, std::string> result;
-  long long ms = 0;
+  Clock::duration time{};
 };
 
 }  // namespace
@@ -283,29 +279,34 @@ asio::awaitable<Judgement> Processor::judge(smtp::Transaction txn, smtp::Protoco
   if (spam_check) {
     asio::post(workers_, [this, spam_job, bytes = data, sender = env.sender] {
       const auto t = Clock::now();
-      SpamOutcome o{spam_->check(bytes, sender), 0};
-      o.ms = ms_since(t);
+      SpamOutcome o{spam_->check(bytes, sender), {}};
+      o.time = Clock::now() - t;
       asio::post(spam_job->executor(),
                  [spam_job, o = std::move(o)]() mutable { spam_job->set(std::move(o)); });
     });
   }
 
   // CPU work leaves the I/O thread; the coroutine resumes here afterwards.
-  auto scan = [&](std::string_view bytes) {
+  // `queued`: how long the job waited for a free worker.
+  auto scan = [&](std::string_view bytes, Clock::duration& queued) {
     return asio::co_spawn(
         workers_,
-        [&, bytes]() -> asio::awaitable<ContentScan> {
+        [&, bytes, posted = Clock::now()]() -> asio::awaitable<ContentScan> {
+          queued += Clock::now() - posted;
           co_return scan_content(bytes, scanner_, decoders_, config_.decode_limits, bank,
                                  env.smtputf8);
         },
         asio::use_awaitable);
   };
-  ContentScan content = co_await scan(data);
+  StageTimes& times = j.times;
+  times.receive = j.txn.receive_time;
+  ContentScan content = co_await scan(data, times.queue);
   if (spam_check) co_await spam_job->wait();
-  j.decode_ms = content.decode_ms;
-  j.scan_ms = content.scan_ms;
+  const auto policy_start = Clock::now();
+  times.decode = content.decode;
+  times.scan = content.scan;
   std::optional<SpamOutcome>& checked = spam_job->value();
-  if (checked) j.spam_ms = checked->ms;
+  if (checked) times.spam = checked->time;
   if (checked && !checked->result) {
     spdlog::warn("({}) spam check failed, going on without a score: {}", j.mail_id,
                  checked->result.error());
@@ -324,8 +325,8 @@ asio::awaitable<Judgement> Processor::judge(smtp::Transaction txn, smtp::Protoco
   if (std::vector<Offence> offences = removable(findings, bank); !offences.empty()) {
     std::optional<Removal> removal = remove_attachments(data, content.decoded, offences, j.mail_id);
     if (removal) {
-      ContentScan again = co_await scan(removal->message);
-      j.scan_ms += again.scan_ms + again.decode_ms;
+      Clock::duration queued_again{};
+      ContentScan again = co_await scan(removal->message, queued_again);
       const policy::Findings& f2 = again.findings;
       if (f2.viruses.empty() && f2.banned.empty() && !f2.scan_failed) {
         std::string what;
@@ -380,7 +381,9 @@ asio::awaitable<Judgement> Processor::judge(smtp::Transaction txn, smtp::Protoco
                                    return policy::quarantined(bank, findings, d);
                                  }) ||
                      !removed_category.empty());
+  times.policy = Clock::now() - policy_start;
   if (keep) {
+    const auto quarantine_start = Clock::now();
     quarantine::Entry entry = quarantine_entry(j.mail_id, j.arrival, env, data, j.decisions[head],
                                                findings, j.client_addr, bank.name);
     if (!removed_category.empty() && !j.decisions[head].blocked()) {
@@ -409,6 +412,7 @@ asio::awaitable<Judgement> Processor::judge(smtp::Transaction txn, smtp::Protoco
       j.quarantine_failed = true;
       j.notes.push_back("quarantine failed");
     }
+    times.quarantine = Clock::now() - quarantine_start;
   }
   co_return j;
 }
@@ -526,7 +530,7 @@ asio::awaitable<std::vector<Reply>> Processor::deliver(Judgement& j) {
     }
     co_await send_notices(ref, decisions, j.policies);
   }
-  j.forward_ms = ms_since(forward_start);
+  j.times.forward = Clock::now() - forward_start;
   co_return per_rcpt;
 }
 
@@ -613,7 +617,7 @@ asio::awaitable<void> Processor::finish_in_dialog(Judgement& j, const InDialogOu
                    bank,      hop,       j.client,       j.quarantine_id};
     const auto start = Clock::now();
     co_await send_notices(ref, j.decisions, j.policies);
-    j.forward_ms += ms_since(start);
+    j.times.forward += Clock::now() - start;
   }
   log_summary(j, reply);
 }
@@ -637,12 +641,12 @@ void Processor::log_summary(const Judgement& j, const Reply& reply) const {
   const size_t head = headline(j.decisions);
   spdlog::info(
       "({}) {}, {} <{}> -> {}, Message-ID: {}, mail_id: {}, Hits: {}, size: {}, queued_as: {}{}, "
-      "{} ms (decode {} ms, scan {} ms, spam {} ms, forward {} ms)",
+      "{}",
       j.mail_id, n_rcpt ? policy::summary_words(j.decisions[head]) : "Passed CLEAN", client_part,
       env.sender, join_recipients(env), policy::one_line_utf8(message_id.value_or("-"), 200),
       j.mail_id, j.findings.spam ? fmt::format("{:.3f}", j.findings.spam->score) : "-",
-      j.txn.data.size(), j.queued_as.empty() ? "-" : j.queued_as, extra, ms_since(j.start),
-      j.decode_ms, j.scan_ms, j.spam_ms, j.forward_ms);
+      j.txn.data.size(), j.queued_as.empty() ? "-" : j.queued_as, extra,
+      format_stage_times(Clock::now() - j.start, j.times));
 }
 
 }  // namespace filterd

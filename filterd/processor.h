@@ -26,6 +26,7 @@
 #include "decoders/decoder.h"
 #include "filterd/config.h"
 #include "filterd/spam_check.h"
+#include "filterd/stage_times.h"
 #include "policy/dsn.h"
 #include "policy/notify.h"
 #include "policy/plan.h"
@@ -65,7 +66,7 @@ struct Judgement {
 
   // For the summary line.
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  long long decode_ms = 0, scan_ms = 0, spam_ms = 0, forward_ms = 0;
+  StageTimes times;
   std::string queued_as;
   std::vector<std::string> notes;  // extra words, e.g. "DSN sent" or a failure reason
 

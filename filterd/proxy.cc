@@ -221,21 +221,24 @@ asio::awaitable<void> ProxySession::run() {
     co_return;
   }
 
-  co_await drive_session(*up_, session_, config_, stopping_, client_.peer,
-                         [this]() -> asio::awaitable<bool> {
-                           if (session_.state() == smtp::ServerSession::State::kAwaitingRelay) {
-                             RelayRequest request = session_.relay_request();
-                             const Reply relayed = co_await relay(std::move(request));
-                             session_.finish_relay(relayed);
-                             co_return true;
-                           }
-                           const bool written = co_await write_up(session_.take_output());
-                           if (!written) co_return false;
-                           up_->expires_after(std::chrono::hours(24));  // bounded by end_of_data
-                           const Reply reply = co_await end_of_data(session_.take_transaction());
-                           session_.finish_data({reply});
-                           co_return true;
-                         });
+  co_await drive_session(
+      *up_, session_, config_, stopping_, client_.peer,
+      [this](std::chrono::steady_clock::duration receive) -> asio::awaitable<bool> {
+        if (session_.state() == smtp::ServerSession::State::kAwaitingRelay) {
+          RelayRequest request = session_.relay_request();
+          const Reply relayed = co_await relay(std::move(request));
+          session_.finish_relay(relayed);
+          co_return true;
+        }
+        const bool written = co_await write_up(session_.take_output());
+        if (!written) co_return false;
+        up_->expires_after(std::chrono::hours(24));  // bounded by end_of_data
+        smtp::Transaction txn = session_.take_transaction();
+        txn.receive_time = receive;
+        const Reply reply = co_await end_of_data(std::move(txn));
+        session_.finish_data({reply});
+        co_return true;
+      });
   if (down_.is_open()) co_await down_.quit();
   spdlog::debug("proxy disconnect from {} {}", client_.peer, session_.command_counts().summary());
 }

@@ -134,11 +134,14 @@ asio::awaitable<void> Server::serve(smtp::Socket socket, smtp::Protocol protocol
   smtp::ServerSession session(opts);
   spdlog::debug("connect from {}", client.peer);
   co_await drive_session(
-      *conn, session, config_, stopping_, client.peer, [&]() -> asio::awaitable<bool> {
+      *conn, session, config_, stopping_, client.peer,
+      [&](std::chrono::steady_clock::duration receive) -> asio::awaitable<bool> {
         const bool written = co_await write_to(*conn, session.take_output(), config_.smtp_timeout);
         if (!written) co_return false;
         conn->expires_after(std::chrono::hours(24));  // the processor bounds its own waits
-        auto replies = co_await processor_.process(session.take_transaction(), protocol, client);
+        smtp::Transaction txn = session.take_transaction();
+        txn.receive_time = receive;
+        auto replies = co_await processor_.process(std::move(txn), protocol, client);
         session.finish_data(replies);
         co_return true;
       });

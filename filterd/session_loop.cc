@@ -3,8 +3,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 namespace filterd {
 namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
 using State = smtp::ServerSession::State;
 
 asio::awaitable<bool> write_to(smtp::GuardedSocket& conn, std::string out,
@@ -17,10 +20,18 @@ asio::awaitable<bool> write_to(smtp::GuardedSocket& conn, std::string out,
   co_return !ec;
 }
 
-asio::awaitable<void> drive_session(smtp::GuardedSocket& conn, smtp::ServerSession& session,
-                                    const Config& config, const bool& stopping, std::string peer,
-                                    std::function<asio::awaitable<bool>()> serve_owner) {
+asio::awaitable<void> drive_session(
+    smtp::GuardedSocket& conn, smtp::ServerSession& session, const Config& config,
+    const bool& stopping, std::string peer,
+    std::function<asio::awaitable<bool>(Clock::duration)> serve_owner) {
   bool ok = co_await write_to(conn, session.greeting(), config.smtp_timeout);
+  // When the session entered DATA: the 354 goes out with the reply to the
+  // bytes that got it there.
+  std::optional<Clock::time_point> data_since;
+  auto note_data = [&] {
+    if (!data_since && (session.state() == State::kData || session.transaction_ready()))
+      data_since = Clock::now();
+  };
   char buf[64 * 1024];
   while (ok && !session.closed()) {
     if (stopping && session.state() == State::kCommand) {
@@ -40,8 +51,15 @@ asio::awaitable<void> drive_session(smtp::GuardedSocket& conn, smtp::ServerSessi
       break;  // a lost connection mid-transaction: we never said 250, the MTA retries
     }
     session.feed(std::string_view(buf, n));
+    note_data();
     while (ok && (session.transaction_ready() || session.state() == State::kAwaitingRelay)) {
-      ok = co_await serve_owner();
+      Clock::duration receive{};
+      if (session.transaction_ready() && data_since) {
+        receive = Clock::now() - *data_since;
+        data_since.reset();
+      }
+      ok = co_await serve_owner(receive);
+      note_data();  // pipelined input may have begun the next DATA
     }
     if (ok) ok = co_await write_to(conn, session.take_output(), config.smtp_timeout);
   }

@@ -6,7 +6,9 @@
 // Whenever the session waits for its owner — a transaction is ready, or in
 // relay mode a command is to be relayed — drive_session() awaits
 // `serve_owner`, which completes that wait (finish_data(), finish_relay())
-// and returns false when the connection must end (the peer is gone).
+// and returns false when the connection must end (the peer is gone). It is
+// given how long the client took from DATA's 354 to the final dot (for a
+// transaction's receive_time; zero in relay mode).
 #pragma once
 
 #include <chrono>
@@ -31,6 +33,7 @@ boost::asio::awaitable<bool> write_to(smtp::GuardedSocket& conn, std::string out
 boost::asio::awaitable<void> drive_session(
     smtp::GuardedSocket& conn, smtp::ServerSession& session, const Config& config,
     const bool& stopping, std::string peer,
-    std::function<boost::asio::awaitable<bool>()> serve_owner);
+    std::function<boost::asio::awaitable<bool>(std::chrono::steady_clock::duration receive)>
+        serve_owner);
 
 }  // namespace filterd

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -141,6 +142,9 @@ struct CommandCounts {
 struct Transaction {
   Envelope envelope;
   std::string data;  // the message, dot-unstuffed, CRLF line ends as received
+  // From DATA's 354 to the final dot, for the summary line; set by the I/O
+  // loop around the session (ServerSession itself keeps no clock).
+  std::chrono::steady_clock::duration receive_time{};
 };
 
 class ServerSession {
