@@ -16,6 +16,7 @@
 
 #include "filterd/option_file.h"
 #include "filterd/policy_config.h"
+#include "filterd/worker_threads.h"
 #include "policy/cidr.h"
 #include "policy/lookup.h"
 
@@ -150,7 +151,11 @@ po::options_description option_table() {
     ("max_connections", po::value<unsigned>()->default_value(100),
      "simultaneous connections; more get 421 4.3.2")
     ("workers", po::value<unsigned>()->default_value(0),
-     "scanning threads (0 = one per core)")
+     "scanning threads (0 = one per CPU filterd may use)")
+    ("worker_cpu_affinity", po::value<std::string>()->default_value("yes"),
+     "bind each scanning thread to a CPU of its own (round robin): a message's spam rules and "
+     "virus scan then run side by side at once; no where filterd shares its CPUs with other "
+     "heavy work")
     ("user", po::value<std::string>()->default_value(""),
      "when started as root: user to switch to after binding the listeners")
     ("state_dir", po::value<std::string>()->default_value("/var/lib/filterd"),
@@ -586,7 +591,11 @@ std::expected<Config, std::string> load_config(const LoadOptions& opts) {
   c.max_connections = num("max_connections");
   if (c.max_connections == 0) return bad("max_connections", "must be > 0");
   c.workers = num("workers");
-  if (c.workers == 0) c.workers = std::max(1u, std::thread::hardware_concurrency());
+  if (c.workers == 0) c.workers = static_cast<unsigned>(usable_cpus().size());
+  if (str("worker_cpu_affinity") != "yes" && str("worker_cpu_affinity") != "no") {
+    return bad("worker_cpu_affinity", "expected yes or no");
+  }
+  c.worker_cpu_affinity = str("worker_cpu_affinity") == "yes";
 
   c.user = str("user");
   c.state_dir = str("state_dir");

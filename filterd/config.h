@@ -70,7 +70,8 @@ struct Config {
   smtp::ClientOptions forward_options;
   bool forward_connection_cache = true;  // Processor keeps next-hop sessions
   unsigned max_connections = 0;
-  unsigned workers = 0;  // 0 = one per core
+  unsigned workers = 0;  // 0 = one per usable CPU
+  bool worker_cpu_affinity = true;
 
   std::string quarantine_dir;  // message files and index.sqlite
   bool quarantine_gzip = false;

@@ -23,6 +23,7 @@
 #include "filterd/scanner_factory.h"
 #include "filterd/server.h"
 #include "filterd/spam_check.h"
+#include "filterd/worker_threads.h"
 #include "smtp/asio.h"
 
 namespace {
@@ -97,6 +98,7 @@ int run(const Config& config) {
 
   asio::io_context io(1);
   asio::thread_pool workers(config.workers);
+  filterd::set_up_workers(workers, config.workers, config.worker_cpu_affinity);
   // Spam rule reloads compile on a thread of their own (minutes when the
   // rules changed), one at a time, while the old rules serve.
   asio::thread_pool spam_reloads(1);
@@ -165,7 +167,8 @@ int run(const Config& config) {
     asio::co_spawn(io, watch_database(workers, **scanner, config.clamav_db_check_interval),
                    asio::detached);
   }
-  spdlog::info("filterd ready: {} workers, forwarding to {}", config.workers, config.forward.str());
+  spdlog::info("filterd ready: {} workers{}, forwarding to {}", config.workers,
+               config.worker_cpu_affinity ? " (bound to CPUs)" : "", config.forward.str());
   io.run();
   workers.join();
   spam_reloads.stop();
