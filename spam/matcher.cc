@@ -17,7 +17,9 @@ namespace {
 // -3: prefilters may be rewrites (matcher_prefilter.cc), compiled as they
 // are; sets cached by earlier versions still match right, with looser
 // prefilters (or, from -2, without the database of a demoted pattern).
-constexpr std::string_view kMagic = "filterd-spam-patterns-3\n";
+// -4: UTF-8 look-alike alternatives collapsed in rewrites, also for
+// patterns over Hyperscan's length limit.
+constexpr std::string_view kMagic = "filterd-spam-patterns-4\n";
 
 struct HsCompileErrorFree {
   void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
@@ -73,6 +75,9 @@ std::string hs_expression(const PatternEntry& e, const Modifiers& m) {
 // hs_expression_info's message for a pattern whose graph exceeds
 // Hyperscan's limits (bounded repeats unrolled, large alternations).
 constexpr std::string_view kHsTooLarge = "Pattern is too large.";
+// ... and for one whose text is over its length limit (the FUZZY_* rules'
+// look-alike alternations).
+constexpr std::string_view kHsTooLong = "Pattern length exceeds limit.";
 
 // Empty if Hyperscan can parse `expr` with `flags`, else why not.
 std::string hs_rejects(const std::string& expr, unsigned flags) {
@@ -207,11 +212,21 @@ bool hs_compiles(const std::string& expr, unsigned flags) {
 // would reduce it as loosely as the pattern), else the pattern in
 // HS_FLAG_PREFILTER mode.
 bool find_prefilter(PatternEntry& e, PatternReport& r, const Modifiers& m, std::string_view why) {
-  if (why == kHsTooLarge && !m.extended) {
-    for (auto& rewrite : prefilter_rewrites(e.spec.source)) {
+  if ((why == kHsTooLarge || why == kHsTooLong) && !m.extended) {
+    const std::vector<std::string> rewrites = prefilter_rewrites(e.spec.source);
+    for (const std::string& rewrite : rewrites) {
       if (!hs_compiles(rewrite, m.hs)) continue;
-      e.prefilter = std::move(rewrite);
+      e.prefilter = rewrite;
       r.reason += "; prefilter rewritten";
+      return true;
+    }
+    // Over the length limit Hyperscan cannot reduce the pattern itself; a
+    // reduced rewrite is still a filter, where PCRE2 alone runs on every text.
+    for (const std::string& rewrite : rewrites) {
+      if (why != kHsTooLong || !hs_compiles(rewrite, m.hs | HS_FLAG_PREFILTER)) continue;
+      e.prefilter = rewrite;
+      e.reduce_prefilter = true;
+      r.reason += "; prefilter rewritten and reduced";
       return true;
     }
   }
@@ -225,6 +240,7 @@ void demote(PatternSet::Impl& impl, uint32_t at, const std::string& why, bool pr
   PatternReport& r = impl.reports[at];
   if (r.engine == Engine::kPcre2Prefiltered && !e.prefilter.empty()) {
     e.prefilter.clear();  // back to Hyperscan's own reduction of the pattern
+    e.reduce_prefilter = false;
     r.reason += "; rewritten prefilter refused: " + why;
     return;
   }
@@ -257,9 +273,10 @@ HsDatabase build_database(PatternSet::Impl& impl, const std::vector<uint32_t>& m
       if (!on_hyperscan(impl.reports[i])) continue;
       Modifiers m = modifiers(impl.entries[i].spec.flags);
       exprs.push_back(hs_expression(impl.entries[i], m));
-      // A rewritten prefilter compiles as it is (find_prefilter).
-      const bool reduce =
-          impl.reports[i].engine == Engine::kPcre2Prefiltered && impl.entries[i].prefilter.empty();
+      // A rewritten prefilter compiles as it is, unless marked (find_prefilter).
+      const PatternEntry& e = impl.entries[i];
+      const bool reduce = impl.reports[i].engine == Engine::kPcre2Prefiltered &&
+                          (e.prefilter.empty() || e.reduce_prefilter);
       flags.push_back(m.hs | (reduce ? HS_FLAG_PREFILTER : 0));
       ids.push_back(i);
     }

@@ -39,8 +39,12 @@ struct PatternEntry {
   // kPcre2Prefiltered: the Hyperscan expression of the prefilter when it is
   // a rewrite (prefilter_rewrites) rather than the pattern; compile only.
   // Compiled without HS_FLAG_PREFILTER, which would let Hyperscan reduce
-  // it back to a filter as loose as the pattern's own reduction.
+  // it back to a filter as loose as the pattern's own reduction...
   std::string prefilter;
+  // ... unless no rewrite compiles as it is and the pattern itself is over
+  // Hyperscan's length limit (so it has no reduction of its own): then the
+  // rewrite is reduced (HS_FLAG_PREFILTER), still a superset of the pattern.
+  bool reduce_prefilter = false;
 };
 
 struct PatternSet::Impl {

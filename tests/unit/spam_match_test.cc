@@ -3,7 +3,9 @@
 // meta rule expressions.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <thread>
@@ -145,9 +147,20 @@ const RewriteCase kRewrites[] = {
     {"[]{1,50}]", {}},
     {"[[:alpha:]{1,50}]", {}},
     {"({1,50})", {}},
+    // Lookarounds go first: without them the pattern matches wherever it did.
+    {"(?!no)a{1,50}", {"a{1,50}", "a{1,}"}},
+    {"(?<=x)a{1,50}", {"a{1,50}", "a{1,}"}},
+    {"x(?=y|z)*?", {"x"}},
+    {"(?<n>a){1,50}", {"(?<n>a){1,}"}},  // a named group is no lookbehind
+    // UTF-8 look-alikes of a letter collapse into one generic character.
+    {R"((?:[aA]|[\xc3][\xa0-\xa5]|[\xe1](?:[\xba][\xa1]|[\xbb][\xa3])|\xf0\x9d\x90\x9a)b)",
+     {R"((?:[aA]|[\xc2-\xf4][\x80-\xbf]{1,3})b)"}},
+    {R"((?<!\w)(?:[oO0]|[\xce][\xbf])(?:[pP]|[\xd1][\x80]))",
+     {R"((?:[oO0]|[\xce][\xbf])(?:[pP]|[\xd1][\x80]))",
+      R"((?:[oO0]|[\xc2-\xf4][\x80-\xbf]{1,3})(?:[pP]|[\xc2-\xf4][\x80-\xbf]{1,3}))"}},
+    // ... but only alternatives that are one such character, unquantified.
+    {R"((?:[\xc3]+[\x80]|[\xc3][\x41]|\xc3|[\xc3][\x80][\x80][\x80][\x80]|[\xc3][\x80]?))", {}},
     // Where widening a part can narrow the whole: no rewrite at all.
-    {"(?!no)a{1,50}", {}},
-    {"(?<=x)a{1,50}", {}},
     {"(?>a{1,50})b", {}},
     {"a{1,50}+b", {}},
     {"a++b{1,50}", {}},
@@ -159,6 +172,46 @@ TEST(PrefilterRewriteTest, WidensOnlyWhereThatCannotLoseAMatch) {
   for (const auto& c : kRewrites) {
     EXPECT_EQ(prefilter_rewrites(c.source), c.rewrites) << c.source;
   }
+}
+
+// A FUZZY_*-style word: each letter its ASCII class or one of `extra`
+// UTF-8 look-alikes (two bytes, 0xd0 0x80.., then three, 0xe1 0xb0 0x80..),
+// so long that Hyperscan refuses the pattern itself.
+std::string lookalike_word(std::string_view word, int extra) {
+  std::string out = "(?<!\\w)";
+  for (char c : word) {
+    out += "(?:[";
+    out += c;
+    out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out += "]";
+    for (int k = 0; k < extra; ++k) {
+      char buf[48];
+      if (k < 48) {
+        std::snprintf(buf, sizeof buf, "|[\\xd0][\\x%02x]", 0x80 + k);
+      } else {
+        std::snprintf(buf, sizeof buf, "|[\\xe1](?:[\\xb0][\\x%02x])", 0x80 + (k - 48) % 64);
+      }
+      out += buf;
+    }
+    out += ")";
+  }
+  return out;
+}
+
+TEST(PatternSetTest, LookalikeRulesOverHyperscansLimitsGetACollapsedPrefilterAndStayExact) {
+  const std::string source = lookalike_word("password", 120);
+  ASSERT_GT(source.size(), 16'000u);
+  auto set = one(source);
+  const PatternReport& r = set->reports().front();
+  EXPECT_EQ(r.engine, Engine::kPcre2Prefiltered) << r.reason;
+  EXPECT_NE(r.reason.find("prefilter rewritten"), std::string::npos) << r.reason;
+  // What the pattern takes, plain and with look-alikes from its lists ...
+  EXPECT_EQ(count_of(set->match(std::string_view("your password"))), 1u);
+  EXPECT_EQ(count_of(set->match(std::string_view("your p\xd0\x85ssw\xe1\xb0\x81rd"))), 1u);
+  // ... and what only the collapsed prefilter would: PCRE2 still says no.
+  EXPECT_EQ(count_of(set->match(std::string_view("your p\xd0\xbfssword"))), 0u);
+  EXPECT_EQ(count_of(set->match(std::string_view("your p\xc3\xa5ssword"))), 0u);
+  EXPECT_EQ(count_of(set->match(std::string_view("xpassword"))), 0u);  // the lookbehind
 }
 
 TEST(PatternSetTest, AnchorsApplyToEachTextOnItsOwn) {
