@@ -153,9 +153,9 @@ po::options_description option_table() {
     ("workers", po::value<unsigned>()->default_value(0),
      "scanning threads (0 = one per CPU filterd may use)")
     ("worker_cpu_affinity", po::value<std::string>()->default_value("yes"),
-     "bind each scanning thread to a CPU of its own (round robin): a message's spam rules and "
-     "virus scan then run side by side at once; no where filterd shares its CPUs with other "
-     "heavy work")
+     "bind each scanning thread to a CPU of its own (when there are no more workers than "
+     "CPUs): a message's spam rules and virus scan then run side by side at once; no where "
+     "filterd shares its CPUs with other heavy work")
     ("user", po::value<std::string>()->default_value(""),
      "when started as root: user to switch to after binding the listeners")
     ("state_dir", po::value<std::string>()->default_value("/var/lib/filterd"),

@@ -197,7 +197,9 @@ asio::awaitable<Reply> ProxySession::end_of_data(smtp::Transaction txn) {
   const InDialogOutcome out = processor_.in_dialog(*j);
   Reply reply = out.reply;
   if (out.action == Action::kPass) {
+    const auto start = std::chrono::steady_clock::now();
     reply = co_await forward(*j, out);
+    j->times.forward += std::chrono::steady_clock::now() - start;  // the relay downstream
   } else {
     co_await reset_downstream();
   }

@@ -26,11 +26,15 @@ asio::awaitable<void> drive_session(
     std::function<asio::awaitable<bool>(Clock::duration)> serve_owner) {
   bool ok = co_await write_to(conn, session.greeting(), config.smtp_timeout);
   // When the session entered DATA: the 354 goes out with the reply to the
-  // bytes that got it there.
+  // bytes that got it there. Back to commands without a transaction (a
+  // message refused at its final dot), it is forgotten.
   std::optional<Clock::time_point> data_since;
   auto note_data = [&] {
-    if (!data_since && (session.state() == State::kData || session.transaction_ready()))
+    if (session.state() == State::kCommand) {
+      data_since.reset();
+    } else if (!data_since && (session.state() == State::kData || session.transaction_ready())) {
       data_since = Clock::now();
+    }
   };
   char buf[64 * 1024];
   while (ok && !session.closed()) {

@@ -30,6 +30,9 @@ std::vector<int> usable_cpus() {
 
 void set_up_workers(boost::asio::thread_pool& pool, unsigned threads, bool pin) {
   const std::vector<int> cpus = usable_cpus();
+  // More workers than CPUs: two bound to one CPU could not move to an idle
+  // one, the very thing binding is for; the kernel places them instead.
+  if (threads > cpus.size()) pin = false;
   // Every job waits until all have started: so each runs on a thread of
   // its own, and the pool is idle again when this returns.
   std::latch started(threads);
@@ -39,7 +42,7 @@ void set_up_workers(boost::asio::thread_pool& pool, unsigned threads, bool pin) 
       started.arrive_and_wait();
       ::pthread_setname_np(::pthread_self(), "filterd-worker");
       if (pin) {
-        const int cpu = cpus[i % cpus.size()];
+        const int cpu = cpus[i];
         cpu_set_t set;
         CPU_ZERO(&set);
         CPU_SET(cpu, &set);

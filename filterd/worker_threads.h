@@ -4,11 +4,11 @@
 // Why pin: a message's spam rules and its virus scan are posted to two
 // workers at once. The kernel places a woken thread by its own heuristics
 // and, on a small machine, often queues the second worker behind the first
-// on one CPU while the other CPU idles: measured on the 2-core bench VM,
-// the scan then waited 1.2 ms on average for the spam rules to finish
-// (bench/compare, stage "queue"), 0.04 ms with each worker bound to a CPU
-// of its own. Sites that share the CPUs with other heavy work can turn it
-// off (worker_cpu_affinity = no).
+// on one CPU while the other CPU idles: measured on the 2-core bench VM at
+// concurrency 1, the scan then waited 0.85 ms on average for the spam rules
+// to finish (bench/compare, stage "queue"), 0.00 ms with each worker bound
+// to a CPU of its own. Sites that share the CPUs with other heavy work can
+// turn it off (worker_cpu_affinity = no).
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
@@ -21,9 +21,9 @@ namespace filterd {
 std::vector<int> usable_cpus();
 
 // Names each of the `threads` threads of `pool` "filterd-worker" (top -H,
-// ps -L) and, with `pin`, binds the i-th to usable_cpus()[i % n]. Waits
-// until every thread has done so. A CPU that cannot be set is logged and
-// left to the kernel.
+// ps -L) and, with `pin` and no more threads than usable CPUs, binds the
+// i-th to usable_cpus()[i]. Waits until every thread has done so. A CPU
+// that cannot be set is logged and left to the kernel.
 // REQUIRES: `pool` has exactly `threads` threads and nothing queued yet.
 void set_up_workers(boost::asio::thread_pool& pool, unsigned threads, bool pin);
 

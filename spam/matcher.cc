@@ -18,8 +18,9 @@ namespace {
 // are; sets cached by earlier versions still match right, with looser
 // prefilters (or, from -2, without the database of a demoted pattern).
 // -4: UTF-8 look-alike alternatives collapsed in rewrites, also for
-// patterns over Hyperscan's length limit.
-constexpr std::string_view kMagic = "filterd-spam-patterns-4\n";
+// patterns over Hyperscan's length limit; -5: no rewrite for patterns with
+// backreferences, conditionals, comments or \cX, nor for UTF-8-only ones.
+constexpr std::string_view kMagic = "filterd-spam-patterns-5\n";
 
 struct HsCompileErrorFree {
   void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
@@ -212,7 +213,9 @@ bool hs_compiles(const std::string& expr, unsigned flags) {
 // would reduce it as loosely as the pattern), else the pattern in
 // HS_FLAG_PREFILTER mode.
 bool find_prefilter(PatternEntry& e, PatternReport& r, const Modifiers& m, std::string_view why) {
-  if ((why == kHsTooLarge || why == kHsTooLong) && !m.extended) {
+  // Rewrites read \xNN as a byte; a pattern PCRE2 only takes in UTF-8 mode
+  // means a code point by it.
+  if ((why == kHsTooLarge || why == kHsTooLong) && !m.extended && !e.utf) {
     const std::vector<std::string> rewrites = prefilter_rewrites(e.spec.source);
     for (const std::string& rewrite : rewrites) {
       if (!hs_compiles(rewrite, m.hs)) continue;

@@ -26,8 +26,11 @@
 // Lookarounds (which Hyperscan does not run) are dropped first: without an
 // assertion a pattern matches wherever it did. Atomic groups and possessive
 // quantifiers are where widening a part can narrow the whole (a{1,3}+a), so
-// patterns with any of them get no rewrite, nor do /x patterns (comments
-// hide the syntax) and \Q...\E quoting.
+// patterns with any of them get no rewrite, nor do /x patterns and (?#...)
+// comments (they hide the syntax), \Q...\E quoting and \cX (which the
+// tokens here misread), backreferences (a capture dropped with a lookaround
+// would renumber them) and conditionals (a condition that is an assertion
+// would turn into something else).
 #include "spam/matcher_prefilter.h"
 
 #include <algorithm>
@@ -88,23 +91,47 @@ bool counted_repeat(std::string_view s, size_t i, size_t& length, unsigned& min,
   return true;
 }
 
-// Constructs whose meaning a widened part can narrow (see the file comment).
-bool rewrite_is_unsafe(std::string_view s) {
+// Constructs whose meaning a widened part can narrow (see the file comment),
+// or that the tokens here would misread. Lookarounds count unless
+// `before_stripping` (strip_lookarounds removes them).
+bool rewrite_is_unsafe(std::string_view s, bool before_stripping = false) {
+  // Quoting, and \cX (three characters, which the tokens here would
+  // misread), anywhere, classes included (an escaped backslash before a Q
+  // or c errs on the safe side).
+  if (s.find("\\Q") != std::string_view::npos || s.find("\\c") != std::string_view::npos) {
+    return true;
+  }
   for (size_t i = 0; i < s.size();) {
     if (size_t n = opaque_length(s, i)) {
-      if (s.compare(i, 2, "\\Q") == 0) return true;
+      // Backreferences, which a capture dropped with a lookaround would
+      // renumber (and Hyperscan's reduction copies the group for).
+      if (s.compare(i, 2, "\\g") == 0 || s.compare(i, 2, "\\k") == 0 ||
+          (s[i] == '\\' && i + 1 < s.size() && s[i + 1] >= '1' && s[i + 1] <= '9')) {
+        return true;
+      }
       i += n;
       continue;
     }
-    if (s.compare(i, 3, "(?=") == 0 || s.compare(i, 3, "(?!") == 0 ||
-        s.compare(i, 4, "(?<=") == 0 || s.compare(i, 4, "(?<!") == 0 ||
-        s.compare(i, 3, "(?>") == 0 || s.compare(i, 2, "(*") == 0) {
+    // Comments, named backreferences, and conditionals (whose condition may
+    // be an assertion that stripping would turn into something else).
+    if (s.compare(i, 3, "(?#") == 0 || s.compare(i, 4, "(?P=") == 0 ||
+        s.compare(i, 3, "(?(") == 0) {
+      return true;
+    }
+    const bool lookaround = s.compare(i, 3, "(?=") == 0 || s.compare(i, 3, "(?!") == 0 ||
+                            s.compare(i, 4, "(?<=") == 0 || s.compare(i, 4, "(?<!") == 0;
+    if ((lookaround && !before_stripping) || s.compare(i, 3, "(?>") == 0 ||
+        s.compare(i, 2, "(*") == 0) {
       return true;
     }
     // An inline option group that may switch on /x.
     if (s.compare(i, 2, "(?") == 0) {
       const size_t end = s.find_first_of(":)", i + 2);
-      if (s.substr(i + 2, end - i - 2).find('x') != std::string_view::npos) return true;
+      const std::string_view options = s.substr(i + 2, end - i - 2);
+      if (options.find_first_not_of("imnsxJU^-") == std::string_view::npos &&
+          options.find('x') != std::string_view::npos) {
+        return true;
+      }
     }
     size_t length = 0;
     unsigned min = 0, max = 0;
@@ -390,10 +417,19 @@ std::string strip_lookarounds(std::string_view s) {
     }
     size_t end = group_end(s, i);
     if (end == std::string_view::npos) return std::string(s);
+    // A quantifier on the assertion goes with it (and its lazy or
+    // possessive mark); a brace that is no counted repeat is a literal.
     size_t length = 0;
     unsigned min = 0, max = 0;
-    if (quantified(s, end)) end += counted_repeat(s, end, length, min, max) ? length : 1;
-    if (end < s.size() && (s[end] == '?' || s[end] == '+')) ++end;  // lazy or possessive
+    bool quantifier = false;
+    if (end < s.size() && (s[end] == '?' || s[end] == '*' || s[end] == '+')) {
+      ++end;
+      quantifier = true;
+    } else if (end < s.size() && counted_repeat(s, end, length, min, max)) {
+      end += length;
+      quantifier = true;
+    }
+    if (quantifier && end < s.size() && (s[end] == '?' || s[end] == '+')) ++end;
     i = end;
   }
   return out;
@@ -403,6 +439,7 @@ std::string strip_lookarounds(std::string_view s) {
 
 std::vector<std::string> prefilter_rewrites(std::string_view original) {
   std::vector<std::string> out;
+  if (rewrite_is_unsafe(original, true)) return out;
   const std::string stripped = strip_lookarounds(original);
   const std::string_view source = stripped;
   if (rewrite_is_unsafe(source)) return out;

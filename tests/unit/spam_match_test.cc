@@ -160,8 +160,17 @@ const RewriteCase kRewrites[] = {
       R"((?:[oO0]|[\xc2-\xf4][\x80-\xbf]{1,3})(?:[pP]|[\xc2-\xf4][\x80-\xbf]{1,3}))"}},
     // ... but only alternatives that are one such character, unquantified.
     {R"((?:[\xc3]+[\x80]|[\xc3][\x41]|\xc3|[\xc3][\x80][\x80][\x80][\x80]|[\xc3][\x80]?))", {}},
-    // Where widening a part can narrow the whole: no rewrite at all.
+    // A brace after a lookaround that is no quantifier stays (review).
+    {R"(x(?=\{){+y)", {R"(x{+y)"}},
+    {R"(x(?=\{){{2}y{1,50})", {R"(x{{2}y{1,50})", R"(x{{2}y{1,})"}},
+    // Where widening a part can narrow the whole, or the tokens here could
+    // misread the pattern: no rewrite at all.
     {"(?>a{1,50})b", {}},
+    {"(?(?=-)-i)Z{1,50}", {}},          // a conditional on an assertion
+    {R"((?=(.)b)(a)(b)\2{1,50})", {}},  // a backreference (renumbered)
+    {R"((?P<n>a)(?P=n){1,50})", {}},
+    {R"([\c](?=x)]{1,50})", {}},  // \cX
+    {"a(?#{1,50})b{1,50}", {}},
     {"a{1,50}+b", {}},
     {"a++b{1,50}", {}},
     {"(?x) a{1,50}", {}},
