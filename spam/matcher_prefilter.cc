@@ -147,30 +147,43 @@ bool rewrite_is_unsafe(std::string_view s, bool before_stripping = false) {
   return false;
 }
 
-// `s` with every counted repeat whose upper bound is above kRelaxAbove made
-// open ({m,n} -> {m,}).
-std::string relax_repeats(std::string_view s) {
+// `s` copied token by token, the way every rewrite here walks it: escapes
+// and classes whole (nothing inside them is syntax); at any other position
+// `step(i, out)` may write its own text for a construct starting there and
+// return where the construct ends, or return `i` to have the byte copied.
+template <typename Step>
+std::string rewrite_tokens(std::string_view s, Step step) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     if (size_t n = opaque_length(s, i)) {
       out.append(s.substr(i, n));
       i += n;
-      continue;
-    }
-    size_t length = 0;
-    unsigned min = 0, max = 0;
-    // After nothing, "(" or "|" a brace is no quantifier (PCRE2 refuses it).
-    const bool follows_item = i > 0 && s[i - 1] != '(' && s[i - 1] != '|';
-    if (counted_repeat(s, i, length, min, max) && follows_item && max != UINT32_MAX &&
-        max > kRelaxAbove) {
-      out += '{' + std::to_string(min) + ",}";
+    } else if (size_t next = step(i, out); next != i) {
+      i = next;
     } else {
-      out.append(s.substr(i, length ? length : 1));
+      out += s[i++];
     }
-    i += length ? length : 1;
   }
   return out;
+}
+
+// `s` with every counted repeat whose upper bound is above kRelaxAbove made
+// open ({m,n} -> {m,}).
+std::string relax_repeats(std::string_view s) {
+  return rewrite_tokens(s, [&](size_t i, std::string& out) {
+    size_t length = 0;
+    unsigned min = 0, max = 0;
+    if (!counted_repeat(s, i, length, min, max)) return i;
+    // After nothing, "(" or "|" a brace is no quantifier (PCRE2 refuses it).
+    const bool follows_item = i > 0 && s[i - 1] != '(' && s[i - 1] != '|';
+    if (follows_item && max != UINT32_MAX && max > kRelaxAbove) {
+      out += '{' + std::to_string(min) + ",}";
+    } else {
+      out.append(s.substr(i, length));
+    }
+    return i + length;
+  });
 }
 
 // X when `s` is "(?:X){n}", "(?:X){n,}", "(?:X){n,m}" (n >= 1) or "(?:X)+"
@@ -361,19 +374,9 @@ bool one_utf8_char(std::string_view alt) {
 // multi-byte character replaced by one generic such character (see the file
 // comment).
 std::string collapse_utf8_alternatives(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    if (size_t n = opaque_length(s, i)) {
-      out.append(s.substr(i, n));
-      i += n;
-      continue;
-    }
+  return rewrite_tokens(s, [&](size_t i, std::string& out) {
     const size_t end = s.compare(i, 3, "(?:") == 0 ? group_end(s, i) : std::string_view::npos;
-    if (end == std::string_view::npos) {
-      out += s[i++];
-      continue;
-    }
+    if (end == std::string_view::npos) return i;
     std::string group = "(?:";
     bool collapsed = false, first = true;
     for (std::string_view alt : alternatives(s.substr(i + 3, end - i - 4))) {
@@ -390,9 +393,8 @@ std::string collapse_utf8_alternatives(std::string_view s) {
       group += kAnyUtf8Char;
     }
     out += group + ')';
-    i = end;
-  }
-  return out;
+    return end;
+  });
 }
 
 bool is_lookaround(std::string_view s, size_t i) {
@@ -403,20 +405,14 @@ bool is_lookaround(std::string_view s, size_t i) {
 // `s` without its lookarounds (and any quantifier on one); `s` itself when
 // it has none or one does not close.
 std::string strip_lookarounds(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    if (size_t n = opaque_length(s, i)) {
-      out.append(s.substr(i, n));
-      i += n;
-      continue;
-    }
-    if (!is_lookaround(s, i)) {
-      out += s[i++];
-      continue;
-    }
+  bool unclosed = false;
+  std::string out = rewrite_tokens(s, [&](size_t i, std::string&) {
+    if (!is_lookaround(s, i)) return i;
     size_t end = group_end(s, i);
-    if (end == std::string_view::npos) return std::string(s);
+    if (end == std::string_view::npos) {
+      unclosed = true;
+      return s.size();
+    }
     // A quantifier on the assertion goes with it (and its lazy or
     // possessive mark); a brace that is no counted repeat is a literal.
     size_t length = 0;
@@ -430,9 +426,9 @@ std::string strip_lookarounds(std::string_view s) {
       quantifier = true;
     }
     if (quantifier && end < s.size() && (s[end] == '?' || s[end] == '+')) ++end;
-    i = end;
-  }
-  return out;
+    return end;
+  });
+  return unclosed ? std::string(s) : out;
 }
 
 }  // namespace
