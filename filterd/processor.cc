@@ -325,8 +325,7 @@ asio::awaitable<Judgement> Processor::judge(smtp::Transaction txn, smtp::Protoco
   if (std::vector<Offence> offences = removable(findings, bank); !offences.empty()) {
     std::optional<Removal> removal = remove_attachments(data, content.decoded, offences, j.mail_id);
     if (removal) {
-      Clock::duration queued_again{};
-      ContentScan again = co_await scan(removal->message, queued_again);
+      ContentScan again = co_await scan(removal->message, times.queue);
       const policy::Findings& f2 = again.findings;
       if (f2.viruses.empty() && f2.banned.empty() && !f2.scan_failed) {
         std::string what;

@@ -225,12 +225,14 @@ bool find_prefilter(PatternEntry& e, PatternReport& r, const Modifiers& m, std::
     }
     // Over the length limit Hyperscan cannot reduce the pattern itself; a
     // reduced rewrite is still a filter, where PCRE2 alone runs on every text.
-    for (const std::string& rewrite : rewrites) {
-      if (why != kHsTooLong || !hs_compiles(rewrite, m.hs | HS_FLAG_PREFILTER)) continue;
-      e.prefilter = rewrite;
-      e.reduce_prefilter = true;
-      r.reason += "; prefilter rewritten and reduced";
-      return true;
+    if (why == kHsTooLong) {
+      for (const std::string& rewrite : rewrites) {
+        if (!hs_compiles(rewrite, m.hs | HS_FLAG_PREFILTER)) continue;
+        e.prefilter = rewrite;
+        e.reduce_prefilter = true;
+        r.reason += "; prefilter rewritten and reduced";
+        return true;
+      }
     }
   }
   return hs_rejects(hs_expression(e.spec, m), m.hs | HS_FLAG_PREFILTER).empty();

@@ -67,6 +67,22 @@ size_t opaque_length(std::string_view s, size_t i) {
   return std::min(j + 1, s.size()) - i;
 }
 
+// The end of the group that opens at s[i] ('('), one past its ')'; npos if
+// it does not close.
+size_t group_end(std::string_view s, size_t i) {
+  int depth = 0;
+  for (size_t j = i; j < s.size();) {
+    if (size_t n = opaque_length(s, j)) {
+      j += n;
+      continue;
+    }
+    if (s[j] == '(') ++depth;
+    if (s[j] == ')' && --depth == 0) return j + 1;
+    ++j;
+  }
+  return std::string_view::npos;
+}
+
 // A counted repeat at `i`: "{m}", "{m,}" or "{m,n}". Sets `length`, `min`
 // and `max` (UINT32_MAX when open); false if `s[i]` starts none (a literal
 // brace).
@@ -190,26 +206,16 @@ std::string relax_repeats(std::string_view s) {
 // with nothing after; empty otherwise.
 std::string_view repeated_group_body(std::string_view s) {
   if (!s.starts_with("(?:")) return {};
-  int depth = 0;
-  for (size_t i = 0; i < s.size();) {
-    if (size_t n = opaque_length(s, i)) {
-      i += n;
-      continue;
-    }
-    if (s[i] == '(') ++depth;
-    if (s[i] == ')' && --depth == 0) {
-      const std::string_view body = s.substr(3, i - 3);
-      const std::string_view rest = s.substr(i + 1);
-      size_t length = 0;
-      unsigned min = 0, max = 0;
-      if (rest == "+") return body;
-      if (!rest.empty() && counted_repeat(rest, 0, length, min, max) && length == rest.size() &&
-          min >= 1) {
-        return body;
-      }
-      return {};
-    }
-    ++i;
+  const size_t end = group_end(s, 0);
+  if (end == std::string_view::npos) return {};
+  const std::string_view body = s.substr(3, end - 4);
+  const std::string_view rest = s.substr(end);
+  size_t length = 0;
+  unsigned min = 0, max = 0;
+  if (rest == "+") return body;
+  if (!rest.empty() && counted_repeat(rest, 0, length, min, max) && length == rest.size() &&
+      min >= 1) {
+    return body;
   }
   return {};
 }
@@ -288,22 +294,6 @@ bool within(const ByteSet& set, unsigned lo, unsigned hi) {
 
 bool quantified(std::string_view s, size_t i) {
   return i < s.size() && (s[i] == '?' || s[i] == '*' || s[i] == '+' || s[i] == '{');
-}
-
-// The end of the group that opens at s[i] ('('), one past its ')'; npos if
-// it does not close.
-size_t group_end(std::string_view s, size_t i) {
-  int depth = 0;
-  for (size_t j = i; j < s.size();) {
-    if (size_t n = opaque_length(s, j)) {
-      j += n;
-      continue;
-    }
-    if (s[j] == '(') ++depth;
-    if (s[j] == ')' && --depth == 0) return j + 1;
-    ++j;
-  }
-  return std::string_view::npos;
 }
 
 // The top-level alternatives of a group's body.
