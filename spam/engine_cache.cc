@@ -72,6 +72,17 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
   std::string_view data() const { return data_; }
 
+  // Drops the pages wholly inside `part` (a view of data()) from the
+  // process: a deserialized database is a heap copy, and keeping the file's
+  // pages mapped until every class was loaded made start-up the daemon's
+  // RSS peak (the rules twice, ~35 MB more than it runs with).
+  void release(std::string_view part) const {
+    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto first = (reinterpret_cast<uintptr_t>(part.data()) + page - 1) & ~(page - 1);
+    const auto last = (reinterpret_cast<uintptr_t>(part.data()) + part.size()) & ~(page - 1);
+    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  }
+
  private:
   std::string_view data_;
 };
@@ -144,7 +155,9 @@ bool load_or_compile(std::vector<PatternClass>& classes, const std::string& dir,
         file ? split_blobs(file->data(), classes.size()) : std::vector<std::string_view>{};
     for (size_t i = 0; i < classes.size(); ++i) {
       if (i < blobs.size()) {
-        if (auto set = PatternSet::deserialize(classes[i].specs, blobs[i], limits)) {
+        auto set = PatternSet::deserialize(classes[i].specs, blobs[i], limits,
+                                           [&](std::string_view db) { file->release(db); });
+        if (set) {
           classes[i].set = *set;
           continue;
         }

@@ -468,7 +468,8 @@ std::string PatternSet::serialize() const {
 }
 
 std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deserialize(
-    std::span<const PatternSpec> specs, std::string_view bytes, const PatternLimits& limits) {
+    std::span<const PatternSpec> specs, std::string_view bytes, const PatternLimits& limits,
+    const std::function<void(std::string_view)>& copied) {
   auto impl = new_impl(specs, limits);
   auto fail = [](std::string why) { return std::unexpected("pattern cache: " + why); };
   if (!bytes.starts_with(kMagic)) return fail("not a pattern cache");
@@ -503,6 +504,7 @@ std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deseri
       return fail("Hyperscan cannot load a database (other version or CPU)");
     }
     impl->databases.emplace_back(db);
+    if (copied) copied(bytes.substr(0, length));
     bytes.remove_prefix(length);
   }
   if (!bytes.empty()) return fail("trailing bytes");

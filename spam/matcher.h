@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -104,9 +105,12 @@ class PatternSet {
 
   // Rebuilds a set from serialize()'s bytes. Fails (the caller then compiles)
   // when the bytes are damaged, come from other specs, or from a Hyperscan
-  // build or CPU that cannot run them.
+  // build or CPU that cannot run them. `copied`, when given, is told of each
+  // database's bytes once the set has its own copy of them (so a caller
+  // reading from a mapped file can drop those pages at once).
   static std::expected<std::shared_ptr<const PatternSet>, std::string> deserialize(
-      std::span<const PatternSpec> specs, std::string_view bytes, const PatternLimits& limits = {});
+      std::span<const PatternSpec> specs, std::string_view bytes, const PatternLimits& limits = {},
+      const std::function<void(std::string_view)>& copied = {});
 
   // Matches every pattern against every text, each text on its own (anchors
   // apply per text: SpamAssassin's body and rawbody rules see one line or

@@ -271,6 +271,25 @@ TEST(PatternSetTest, SerializedSetMatchesLikeTheOriginal) {
   }
 }
 
+TEST(PatternSetTest, DeserializedSetNeedsNoneOfTheBytesItWasToldItCopied) {
+  // The cache loader drops the pages of each database it is told about (the
+  // file is mapped); the set must not read them again.
+  std::vector<PatternSpec> specs = {{1, "alpha", "i"}, {2, "gam+a", "", true, 5}};
+  std::string bytes = PatternSet::compile(specs)->serialize();
+  size_t told = 0;
+  auto back = PatternSet::deserialize(specs, bytes, {}, [&](std::string_view db) {
+    ASSERT_GE(db.data(), bytes.data());
+    ASSERT_LE(db.data() + db.size(), bytes.data() + bytes.size());
+    std::fill_n(const_cast<char*>(db.data()), db.size(), '\0');
+    told += db.size();
+  });
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_GT(told, 0u);
+  auto m = (*back)->match(std::string_view("ALPHA gamma gamma"));
+  ASSERT_EQ(m.hits.size(), 2u);
+  EXPECT_EQ(m.hits[1].count, 2u);
+}
+
 TEST(PatternSetTest, CacheFromOtherRulesOrDamagedIsRefused) {
   std::vector<PatternSpec> specs = {{1, "alpha", ""}, {2, "(b)\\1", ""}};
   std::string bytes = PatternSet::compile(specs)->serialize();
