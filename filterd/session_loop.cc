@@ -3,7 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <optional>
+#include "filterd/receive_stopwatch.h"
 
 namespace filterd {
 namespace asio = boost::asio;
@@ -25,17 +25,9 @@ asio::awaitable<void> drive_session(
     const bool& stopping, std::string peer,
     std::function<asio::awaitable<bool>(Clock::duration)> serve_owner) {
   bool ok = co_await write_to(conn, session.greeting(), config.smtp_timeout);
-  // When the session entered DATA: the 354 goes out with the reply to the
-  // bytes that got it there. Back to commands without a transaction (a
-  // message refused at its final dot), it is forgotten.
-  std::optional<Clock::time_point> data_since;
-  auto note_data = [&] {
-    if (session.state() == State::kCommand) {
-      data_since.reset();
-    } else if (!data_since && (session.state() == State::kData || session.transaction_ready())) {
-      data_since = Clock::now();
-    }
-  };
+  // Started when the session is seen in DATA: the 354 goes out with the
+  // reply to the bytes that got it there.
+  ReceiveStopwatch receive_time;
   char buf[64 * 1024];
   while (ok && !session.closed()) {
     if (stopping && session.state() == State::kCommand) {
@@ -55,15 +47,12 @@ asio::awaitable<void> drive_session(
       break;  // a lost connection mid-transaction: we never said 250, the MTA retries
     }
     session.feed(std::string_view(buf, n));
-    note_data();
+    receive_time.note(session.state(), Clock::now());
     while (ok && (session.transaction_ready() || session.state() == State::kAwaitingRelay)) {
       Clock::duration receive{};
-      if (session.transaction_ready() && data_since) {
-        receive = Clock::now() - *data_since;
-        data_since.reset();
-      }
+      if (session.transaction_ready()) receive = receive_time.stop(Clock::now());
       ok = co_await serve_owner(receive);
-      note_data();  // pipelined input may have begun the next DATA
+      receive_time.note(session.state(), Clock::now());  // pipelined input may have begun DATA
     }
     if (ok) ok = co_await write_to(conn, session.take_output(), config.smtp_timeout);
   }
