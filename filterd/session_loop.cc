@@ -47,12 +47,12 @@ asio::awaitable<void> drive_session(
       break;  // a lost connection mid-transaction: we never said 250, the MTA retries
     }
     session.feed(std::string_view(buf, n));
-    receive_time.note(session.state(), Clock::now());
+    receive_time.note(session, Clock::now());
     while (ok && (session.transaction_ready() || session.state() == State::kAwaitingRelay)) {
       Clock::duration receive{};
       if (session.transaction_ready()) receive = receive_time.stop(Clock::now());
       ok = co_await serve_owner(receive);
-      receive_time.note(session.state(), Clock::now());  // pipelined input may have begun DATA
+      receive_time.note(session, Clock::now());  // pipelined input may have begun DATA
     }
     if (ok) ok = co_await write_to(conn, session.take_output(), config.smtp_timeout);
   }

@@ -28,7 +28,7 @@ class ReceiveStopwatchTest : public ::testing::Test {
   // One read from the client at `at`, as drive_session() handles it.
   void read_at(Clock::time_point at, std::string_view bytes) {
     session_->feed(bytes);
-    stopwatch_.note(session_->state(), at);
+    stopwatch_.note(*session_, at);
   }
   // The ready transaction, seen at `at`: its receive time.
   Clock::duration take_at(Clock::time_point at) {
@@ -39,7 +39,7 @@ class ReceiveStopwatchTest : public ::testing::Test {
   // Its verdict, 250, at `at` (the session goes on with pipelined input).
   void answer_at(Clock::time_point at) {
     session_->finish_data({smtp::Reply{250, "2.0.0", "Ok"}});
-    stopwatch_.note(session_->state(), at);
+    stopwatch_.note(*session_, at);
   }
   std::unique_ptr<ServerSession> session_;
   ReceiveStopwatch stopwatch_;
@@ -59,6 +59,14 @@ TEST_F(ReceiveStopwatchTest, AMessageRefusedAtItsDotDoesNotCountInTheNextOnesTim
   read_at(kT0 + seconds(20), kEnvelope);
   read_at(kT0 + seconds(23), "Subject: b\r\n\r\nbody\r\n.\r\n");
   EXPECT_EQ(take_at(kT0 + seconds(23)), seconds(3));
+}
+
+TEST_F(ReceiveStopwatchTest, ARefusedDotWithTheNextDataInTheSameReadStartsTheNextOneThere) {
+  read_at(kT0, kEnvelope);
+  read_at(kT0 + seconds(10), std::string(200, 'x') + "\r\n.\r\n" + kEnvelope);  // 552, 354
+  ASSERT_EQ(session_->state(), ServerSession::State::kData);
+  read_at(kT0 + seconds(13), "Subject: b\r\n\r\nbody\r\n.\r\n");
+  EXPECT_EQ(take_at(kT0 + seconds(13)), seconds(3));
 }
 
 TEST_F(ReceiveStopwatchTest, ANextMessagePipelinedAfterTheDotStartsWhenThePreviousIsAnswered) {
