@@ -4,17 +4,26 @@
 // does without connection caching), and prints throughput and latency.
 //
 //   loadgen --target smtp:127.0.0.1:10024 --concurrency 4 --count 2000
-//           [--max-size BYTES] [--json] PATH...
+//           [--rate MSGS_PER_S] [--max-size BYTES] [--json] PATH...
 //
-// PATH is a file or a directory (read recursively). A message's latency is
-// from connect to the end-of-data reply. Output: one line of key=value
-// pairs (or JSON with --json). Exit 1 if any message was not accepted.
+// PATH is a file or a directory (read recursively). Closed loop by default:
+// each connection sends its next message when the last one is answered, so
+// at saturation the latency is mostly the wait in the target's queue
+// (concurrency / throughput). With --rate, open loop: messages arrive at
+// random (Poisson, fixed seed) at that mean rate whatever the target does,
+// on at most --concurrency connections at once, as mail reaches a real
+// MTA; a message's latency then counts from its arrival, so time spent
+// waiting for a free connection is not hidden. A message's latency is from
+// connect (or arrival) to the end-of-data reply. Output: one line of
+// key=value pairs (or JSON with --json); `late` is how many messages found
+// every connection busy. Exit 1 if any message was not accepted.
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "smtp/client.h"
@@ -28,6 +37,7 @@ struct Options {
   unsigned concurrency = 1;
   size_t count = 1000;
   size_t max_size = 25 << 20;
+  double rate = 0;  // open loop when > 0
   bool json = false;
   std::vector<std::string> paths;
 };
@@ -85,6 +95,8 @@ int main(int argc, char** argv) {
       o.concurrency = std::stoul(next());
     else if (a == "--count")
       o.count = std::stoull(next());
+    else if (a == "--rate")
+      o.rate = std::stod(next());
     else if (a == "--max-size")
       o.max_size = std::stoull(next());
     else if (a == "--json")
@@ -104,20 +116,43 @@ int main(int argc, char** argv) {
   }
 
   asio::io_context io(1);
-  size_t next_index = 0, failures = 0;
+  size_t next_index = 0, failures = 0, late = 0;
   unsigned long long bytes = 0;
   std::vector<double> latencies_ms;
   std::map<int, size_t> codes;
   filterd::smtp::ClientOptions copt;
   copt.helo_name = "loadgen.test";
+  // Arrival times (open loop): exponential gaps at the mean rate.
+  std::vector<Clock::duration> arrivals;
+  if (o.rate > 0) {
+    std::mt19937_64 random(8);
+    std::exponential_distribution<double> gap(o.rate);
+    double at = 0;
+    for (size_t i = 0; i < o.count; ++i, at += gap(random)) {
+      arrivals.push_back(
+          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(at)));
+    }
+  }
+  auto start = Clock::now();
   auto worker = [&]() -> asio::awaitable<void> {
+    asio::steady_timer timer(io);
     while (next_index < o.count) {
-      const std::string& msg = messages[next_index % messages.size()];
-      ++next_index;
+      const size_t i = next_index++;
+      const std::string& msg = messages[i % messages.size()];
+      auto t0 = Clock::now();
+      if (!arrivals.empty()) {
+        const auto due = start + arrivals[i];
+        if (t0 < due) {
+          timer.expires_at(due);
+          co_await timer.async_wait(asio::use_awaitable);
+        } else if (t0 - due > std::chrono::milliseconds(1)) {
+          ++late;  // every connection was busy when it arrived
+        }
+        t0 = due;
+      }
       filterd::smtp::Envelope env;
       env.sender = "loadgen@sender.test";
       env.recipients.push_back({"user@example.test", "", ""});
-      auto t0 = Clock::now();
       auto r = co_await filterd::smtp::deliver(*target, env, "", msg, copt);
       latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
       ++codes[r.recipients[0].code];
@@ -125,7 +160,6 @@ int main(int argc, char** argv) {
       bytes += msg.size();
     }
   };
-  auto start = Clock::now();
   for (unsigned c = 0; c < o.concurrency; ++c) asio::co_spawn(io, worker(), asio::detached);
   io.run();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
@@ -138,11 +172,12 @@ int main(int argc, char** argv) {
   if (o.json) {
     std::cout << "{\"messages\":" << latencies_ms.size() << ",\"seconds\":" << secs
               << ",\"msgs_per_s\":" << mps << ",\"mb_per_s\":" << mbps << ",\"p50_ms\":" << p50
-              << ",\"p99_ms\":" << p99 << ",\"failures\":" << failures << "}\n";
+              << ",\"p99_ms\":" << p99 << ",\"failures\":" << failures << ",\"late\":" << late
+              << "}\n";
   } else {
     std::cout << "messages=" << latencies_ms.size() << " seconds=" << secs << " msgs/s=" << mps
               << " MB/s=" << mbps << " p50_ms=" << p50 << " p99_ms=" << p99
-              << " failures=" << failures << " codes=" << code_list << "\n";
+              << " failures=" << failures << " late=" << late << " codes=" << code_list << "\n";
   }
   return failures == 0 ? 0 : 1;
 }
