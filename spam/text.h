@@ -113,13 +113,20 @@ class MessageText {
   // "Name:first:addr" ..., or "ALL", "ALL:raw", "ToCc", "MESSAGEID",
   // "EnvelopeFrom" (from the Return-Path / X-Envelope-From headers here:
   // filterd passes the SMTP envelope sender through set_envelope_from).
+  // Answers are remembered per request (the rules and evals of one message
+  // ask for the same few fields again and again: From, To, ALL ...), so
+  // the fields above must not change after the first get(); the setters
+  // below forget them. Not for two threads at once.
   std::optional<std::string> get(std::string_view request) const;
 
   // mimeheader semantics: every value of header `name` in any MIME part
   // (decoded unless `raw`), in order.
   std::vector<std::string> get_mime_header(std::string_view name, bool raw) const;
 
-  void set_envelope_from(std::string addr) { envelope_from_ = std::move(addr); }
+  void set_envelope_from(std::string addr) {
+    envelope_from_ = std::move(addr);
+    answers_.clear();
+  }
 
   // The relay path (received.h) as the pseudo-headers X-Spam-Relays-Trusted,
   // -Untrusted, -Internal, -External and ALL-TRUSTED, ALL-UNTRUSTED,
@@ -133,12 +140,17 @@ class MessageText {
     // which EnvelopeFrom prefers to the header fields.
     std::optional<std::string> lasthop_envfrom;
   };
-  void set_relays(RelayHeaders relays) { relays_ = std::move(relays); }
+  void set_relays(RelayHeaders relays) {
+    relays_ = std::move(relays);
+    answers_.clear();
+  }
 
  private:
+  std::optional<std::string> lookup(std::string_view request) const;
   std::optional<std::string> envelope_from_;
   std::optional<RelayHeaders> relays_;
   std::optional<std::string> received_range(int start, int end, bool raw) const;
+  mutable std::map<std::string, std::optional<std::string>, std::less<>> answers_;  // get()'s
 };
 
 // Builds the texts of `raw_message` (CRLF or LF line ends). `full` views

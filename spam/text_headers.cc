@@ -163,7 +163,12 @@ std::vector<HeaderAddress> parse_header_addresses(std::string_view value) {
 
 namespace filterd::spam {
 
-std::optional<std::string> MessageText::get(std::string_view request_in) const {
+std::optional<std::string> MessageText::get(std::string_view request) const {
+  if (auto it = answers_.find(request); it != answers_.end()) return it->second;
+  return answers_.emplace(std::string(request), lookup(request)).first->second;
+}
+
+std::optional<std::string> MessageText::lookup(std::string_view request_in) const {
   std::string request(request_in);
   bool raw = false, addr = false, name = false, first = false, last = false;
   for (size_t p; (p = request.rfind(':')) != std::string::npos && p > 0;) {
