@@ -40,6 +40,18 @@ TEST(SpamText, SubjectIsTheFirstBodyLineAndParagraphsAreJoined) {
   EXPECT_EQ(t.body[2], "para two ");
 }
 
+TEST(SpamText, RememberedHeaderAnswersAreForgottenWhenTheEnvelopeOrRelaysChange) {
+  auto t = build("Return-Path: <a@b.com>\nFrom: x@y.com\n\nbody\n");
+  EXPECT_EQ(t.get("EnvelopeFrom"), "a@b.com");
+  EXPECT_EQ(t.get("From:addr"), "x@y.com");
+  EXPECT_EQ(t.get("From:addr"), "x@y.com");  // remembered, the same
+  t.set_envelope_from("smtp@sender.test");
+  EXPECT_EQ(t.get("EnvelopeFrom"), "smtp@sender.test");
+  EXPECT_FALSE(t.get("X-Spam-Relays-Untrusted"));  // an ordinary (missing) header without relays
+  t.set_relays({"", "[ ip=192.0.2.1 ]", "", "", -1, -1, std::nullopt});
+  EXPECT_EQ(t.get("X-Spam-Relays-Untrusted"), "[ ip=192.0.2.1 ]");
+}
+
 TEST(SpamText, MissingSubjectIsAnEmptyFirstLine) {
   auto t = build("From: a@b.com\n\nbody\n");
   ASSERT_FALSE(t.body.empty());
