@@ -16,7 +16,8 @@
 // waiting for a free connection is not hidden. A message's latency is from
 // connect (or arrival) to the end-of-data reply. Output: one line of
 // key=value pairs (or JSON with --json); `late` is how many messages found
-// every connection busy. Exit 1 if any message was not accepted.
+// every connection busy (started over 1 ms after their arrival). Exit 1 if
+// any message was not accepted.
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -37,7 +38,8 @@ struct Options {
   unsigned concurrency = 1;
   size_t count = 1000;
   size_t max_size = 25 << 20;
-  double rate = 0;  // open loop when > 0
+  double rate = 0;  // open loop when given
+  bool rate_given = false;
   bool json = false;
   std::vector<std::string> paths;
 };
@@ -96,13 +98,18 @@ int main(int argc, char** argv) {
     else if (a == "--count")
       o.count = std::stoull(next());
     else if (a == "--rate")
-      o.rate = std::stod(next());
+      o.rate = std::stod(next()), o.rate_given = true;
     else if (a == "--max-size")
       o.max_size = std::stoull(next());
     else if (a == "--json")
       o.json = true;
     else
       o.paths.push_back(a);
+  }
+  // The whole schedule must fit the clock (and a rate must be a rate).
+  if (o.rate_given && !(o.rate > 0 && static_cast<double>(o.count) / o.rate < 1e6)) {
+    std::cerr << "loadgen: --rate wants a positive rate that sends --count within 1e6 s\n";
+    return 2;
   }
   auto target = filterd::smtp::parse_endpoint(o.target);
   if (!target) {
@@ -124,7 +131,7 @@ int main(int argc, char** argv) {
   copt.helo_name = "loadgen.test";
   // Arrival times (open loop): exponential gaps at the mean rate.
   std::vector<Clock::duration> arrivals;
-  if (o.rate > 0) {
+  if (o.rate_given) {
     std::mt19937_64 random(8);
     std::exponential_distribution<double> gap(o.rate);
     double at = 0;

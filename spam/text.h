@@ -116,7 +116,8 @@ class MessageText {
   // Answers are remembered per request (the rules and evals of one message
   // ask for the same few fields again and again: From, To, ALL ...), so
   // the fields above must not change after the first get(); the setters
-  // below forget them. Not for two threads at once.
+  // below forget them (a copy carries them along). Answers over 16 KiB are
+  // not kept. Not for two threads at once.
   std::optional<std::string> get(std::string_view request) const;
 
   // mimeheader semantics: every value of header `name` in any MIME part

@@ -165,7 +165,13 @@ namespace filterd::spam {
 
 std::optional<std::string> MessageText::get(std::string_view request) const {
   if (auto it = answers_.find(request); it != answers_.end()) return it->second;
-  return answers_.emplace(std::string(request), lookup(request)).first->second;
+  std::optional<std::string> answer = lookup(request);
+  // A large answer (ALL of a header-heavy message) is built again if asked
+  // again rather than held for the whole check: a hostile header could
+  // otherwise be kept several times over.
+  constexpr size_t kLargestRemembered = 16 * 1024;
+  if (answer && answer->size() > kLargestRemembered) return answer;
+  return answers_.emplace(std::string(request), std::move(answer)).first->second;
 }
 
 std::optional<std::string> MessageText::lookup(std::string_view request_in) const {
