@@ -98,7 +98,7 @@ int run(const Config& config) {
 
   asio::io_context io(1);
   asio::thread_pool workers(config.workers);
-  filterd::set_up_workers(workers, config.workers, config.worker_cpu_affinity);
+  const bool bound = filterd::set_up_workers(workers, config.workers, config.worker_cpu_affinity);
   // Spam rule reloads compile on a thread of their own (minutes when the
   // rules changed), one at a time, while the old rules serve.
   asio::thread_pool spam_reloads(1);
@@ -168,7 +168,7 @@ int run(const Config& config) {
                    asio::detached);
   }
   spdlog::info("filterd ready: {} workers{}, forwarding to {}", config.workers,
-               config.worker_cpu_affinity ? " (bound to CPUs)" : "", config.forward.str());
+               bound ? " (bound to CPUs)" : "", config.forward.str());
   io.run();
   workers.join();
   spam_reloads.stop();

@@ -28,7 +28,7 @@ std::vector<int> usable_cpus() {
   return cpus;
 }
 
-void set_up_workers(boost::asio::thread_pool& pool, unsigned threads, bool pin) {
+bool set_up_workers(boost::asio::thread_pool& pool, unsigned threads, bool pin) {
   const std::vector<int> cpus = usable_cpus();
   // More workers than CPUs: two bound to one CPU could not move to an idle
   // one, the very thing binding is for; the kernel places them instead.
@@ -54,6 +54,7 @@ void set_up_workers(boost::asio::thread_pool& pool, unsigned threads, bool pin) 
     });
   }
   done.wait();
+  return pin;
 }
 
 }  // namespace filterd

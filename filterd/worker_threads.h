@@ -23,8 +23,9 @@ std::vector<int> usable_cpus();
 // Names each of the `threads` threads of `pool` "filterd-worker" (top -H,
 // ps -L) and, with `pin` and no more threads than usable CPUs, binds the
 // i-th to usable_cpus()[i]. Waits until every thread has done so. A CPU
-// that cannot be set is logged and left to the kernel.
+// that cannot be set is logged and left to the kernel. Returns whether the
+// threads were bound (false without `pin` or with more threads than CPUs).
 // REQUIRES: `pool` has exactly `threads` threads and nothing queued yet.
-void set_up_workers(boost::asio::thread_pool& pool, unsigned threads, bool pin);
+bool set_up_workers(boost::asio::thread_pool& pool, unsigned threads, bool pin);
 
 }  // namespace filterd

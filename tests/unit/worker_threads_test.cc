@@ -64,7 +64,7 @@ TEST(WorkerThreads, PinnedWorkersAreNamedAndEachBoundToAUsableCpuOfItsOwn) {
   const std::vector<int> cpus = usable_cpus();
   const unsigned n = static_cast<unsigned>(cpus.size());
   boost::asio::thread_pool pool(n);
-  set_up_workers(pool, n, true);
+  EXPECT_TRUE(set_up_workers(pool, n, true));
   std::vector<ThreadFacts> facts = facts_of(pool, n);
   ASSERT_EQ(facts.size(), n);
   std::set<int> bound;
@@ -80,7 +80,7 @@ TEST(WorkerThreads, PinnedWorkersAreNamedAndEachBoundToAUsableCpuOfItsOwn) {
 TEST(WorkerThreads, MoreWorkersThanCpusAreLeftToTheKernel) {
   const unsigned n = static_cast<unsigned>(usable_cpus().size()) + 1;
   boost::asio::thread_pool pool(n);
-  set_up_workers(pool, n, true);
+  EXPECT_FALSE(set_up_workers(pool, n, true));  // so the start-up line does not say "bound"
   for (const ThreadFacts& f : facts_of(pool, n)) {
     EXPECT_EQ(f.name, "filterd-worker");
     EXPECT_EQ(f.cpus, usable_cpus());
@@ -90,7 +90,7 @@ TEST(WorkerThreads, MoreWorkersThanCpusAreLeftToTheKernel) {
 
 TEST(WorkerThreads, UnpinnedWorkersKeepTheWholeMask) {
   boost::asio::thread_pool pool(2);
-  set_up_workers(pool, 2, false);
+  EXPECT_FALSE(set_up_workers(pool, 2, false));
   for (const ThreadFacts& f : facts_of(pool, 2)) {
     EXPECT_EQ(f.name, "filterd-worker");
     EXPECT_EQ(f.cpus, usable_cpus());
