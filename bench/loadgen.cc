@@ -24,6 +24,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -38,8 +39,7 @@ struct Options {
   unsigned concurrency = 1;
   size_t count = 1000;
   size_t max_size = 25 << 20;
-  double rate = 0;  // open loop when given
-  bool rate_given = false;
+  std::optional<double> rate;  // open loop when given
   bool json = false;
   std::vector<std::string> paths;
 };
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     else if (a == "--count")
       o.count = std::stoull(next());
     else if (a == "--rate")
-      o.rate = std::stod(next()), o.rate_given = true;
+      o.rate = std::stod(next());
     else if (a == "--max-size")
       o.max_size = std::stoull(next());
     else if (a == "--json")
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
       o.paths.push_back(a);
   }
   // The whole schedule must fit the clock (and a rate must be a rate).
-  if (o.rate_given && !(o.rate > 0 && static_cast<double>(o.count) / o.rate < 1e6)) {
+  if (o.rate && !(*o.rate > 0 && static_cast<double>(o.count) / *o.rate < 1e6)) {
     std::cerr << "loadgen: --rate wants a positive rate that sends --count within 1e6 s\n";
     return 2;
   }
@@ -131,9 +131,9 @@ int main(int argc, char** argv) {
   copt.helo_name = "loadgen.test";
   // Arrival times (open loop): exponential gaps at the mean rate.
   std::vector<Clock::duration> arrivals;
-  if (o.rate_given) {
+  if (o.rate) {
     std::mt19937_64 random(8);
-    std::exponential_distribution<double> gap(o.rate);
+    std::exponential_distribution<double> gap(*o.rate);
     double at = 0;
     for (size_t i = 0; i < o.count; ++i, at += gap(random)) {
       arrivals.push_back(
