@@ -33,12 +33,16 @@ std::string memory() {
   std::ifstream in("/proc/self/status");
   std::string out;
   for (std::string line; std::getline(in, line);) {
-    if (!line.starts_with("VmRSS:") && !line.starts_with("VmHWM:")) continue;
-    std::istringstream words(line.substr(6));
+    if (!line.starts_with("VmRSS:") && !line.starts_with("VmHWM:") &&
+        !line.starts_with("RssAnon:") && !line.starts_with("RssFile:")) {
+      continue;
+    }
+    const size_t colon = line.find(':');
+    std::istringstream words(line.substr(colon + 1));
     double kb = 0;
     words >> kb;
-    out += (out.empty() ? "" : ", ") + line.substr(0, 5) + " " + std::to_string(int(kb / 1024)) +
-           " MB";
+    out += (out.empty() ? "" : ", ") + line.substr(0, colon) + " " +
+           std::to_string(int(kb / 1024)) + " MB";
   }
   return out;
 }

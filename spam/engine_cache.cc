@@ -3,10 +3,17 @@
 //
 // One file per rule set, `spam-rules-<hash>.db` in the cache directory, the
 // hash covering every class's key and patterns. Layout: a magic line, then
-// per class (in the engine's order) a little-endian u64 length and the bytes
-// of PatternSet::serialize(). A set that does not deserialize (damaged file,
+// per class (in the engine's order) a little-endian u64 length, zeros up to
+// a multiple of 64 bytes from the start, and the bytes of
+// PatternSet::serialize(). A set that does not deserialize (damaged file,
 // other Hyperscan build or CPU) is compiled instead and the file rewritten
 // (temp file, fsync, rename); files of other rule sets are removed.
+//
+// The sets run their Hyperscan databases in place, in the mapped file
+// (~35 MB for the stock rules): only the pages the matching touches are
+// resident, they are clean page cache the kernel can drop and reread, and
+// every filterd on the machine shares them. The file is never rewritten in
+// place (a rewrite is a rename over it), so the mapping stays valid.
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/mman.h>
@@ -17,7 +24,7 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
-#include <optional>
+#include <memory>
 #include <thread>
 
 #include "spam/engine_internal.h"
@@ -27,7 +34,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kMagic = "filterd spam pattern cache 1\n";
+// 2: blobs aligned for PatternSet::deserialize to run them in place.
+constexpr std::string_view kMagic = "filterd spam pattern cache 2\n";
+constexpr size_t kBlobAlignment = 64;
+
+size_t padding_to_blob(size_t offset) {
+  return (kBlobAlignment - offset % kBlobAlignment) % kBlobAlignment;
+}
 
 uint64_t fnv1a(uint64_t h, std::string_view s) {
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
@@ -50,9 +63,8 @@ std::string cache_name(const std::vector<PatternClass>& classes) {
   return std::string("spam-rules-") + hex + ".db";
 }
 
-// The cache file mapped read-only. Reading it into the heap instead left
-// the file's ~35 MB (and copies of its blobs) as freed heap that glibc keeps
-// resident: the loaded daemon stayed ~33 MB larger than its rules.
+// The cache file mapped read-only, shared by the pattern sets that run
+// their databases in it.
 class MappedFile {
  public:
   explicit MappedFile(const fs::path& path) {
@@ -71,15 +83,15 @@ class MappedFile {
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
   std::string_view data() const { return data_; }
-
-  // Drops the pages wholly inside `part` (a view of data()) from the
-  // process: a deserialized database is a heap copy, and keeping the file's
-  // pages mapped until every class was loaded made start-up the daemon's
-  // RSS peak (the rules twice, ~35 MB more than it runs with).
-  void release(std::string_view part) const {
+  // Unmaps the pages of `part` (a view of data()) from the process, not
+  // from the file: loading a set read all of its bytes (the checksum,
+  // Hyperscan's CRC), and only the pages matching touches again should
+  // count in the daemon's RSS. They come back from the page cache on the
+  // next touch; a page shared with the next part only faults once more.
+  void drop_pages(std::string_view part) const {
     const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-    const auto first = (reinterpret_cast<uintptr_t>(part.data()) + page - 1) & ~(page - 1);
-    const auto last = (reinterpret_cast<uintptr_t>(part.data()) + part.size()) & ~(page - 1);
+    const auto first = reinterpret_cast<uintptr_t>(part.data()) & ~(page - 1);
+    const auto last = reinterpret_cast<uintptr_t>(part.data()) + part.size();
     if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
   }
 
@@ -96,6 +108,9 @@ std::vector<std::string_view> split_blobs(std::string_view data, size_t count) {
     uint64_t n = 0;
     for (int i = 7; i >= 0; --i) n = n << 8 | static_cast<unsigned char>(data[at + i]);
     at += 8;
+    const size_t padding = padding_to_blob(at);
+    if (padding > data.size() - at) break;
+    at += padding;
     if (n > data.size() - at) break;
     out.push_back(data.substr(at, n));
     at += n;
@@ -123,11 +138,14 @@ void write_blobs(const fs::path& dir, const std::string& name,
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
   bool ok = write_all(fd, kMagic);
+  size_t at = kMagic.size();
   for (size_t i = 0; ok && i < classes.size(); ++i) {
     const std::string bytes = classes[i].set->serialize();
     char length[8];
     for (int k = 0; k < 8; ++k) length[k] = static_cast<char>(bytes.size() >> (8 * k) & 0xff);
-    ok = write_all(fd, {length, sizeof length}) && write_all(fd, bytes);
+    const std::string padding(padding_to_blob(at + sizeof length), '\0');
+    ok = write_all(fd, {length, sizeof length}) && write_all(fd, padding) && write_all(fd, bytes);
+    at += sizeof length + padding.size() + bytes.size();
   }
   ok = ok && ::fsync(fd) == 0;
   ::close(fd);
@@ -149,14 +167,14 @@ bool load_or_compile(std::vector<PatternClass>& classes, const std::string& dir,
   const std::string name = cache_name(classes);
   std::vector<size_t> missing;
   {
-    std::optional<MappedFile> file;
-    if (!dir.empty()) file.emplace(fs::path(dir) / name);
+    std::shared_ptr<const MappedFile> file;
+    if (!dir.empty()) file = std::make_shared<const MappedFile>(fs::path(dir) / name);
     const auto blobs =
         file ? split_blobs(file->data(), classes.size()) : std::vector<std::string_view>{};
     for (size_t i = 0; i < classes.size(); ++i) {
       if (i < blobs.size()) {
-        auto set = PatternSet::deserialize(classes[i].specs, blobs[i], limits,
-                                           [&](std::string_view db) { file->release(db); });
+        auto set = PatternSet::deserialize(classes[i].specs, blobs[i], limits, file);
+        file->drop_pages(blobs[i]);  // now, or the whole file would be the start-up peak
         if (set) {
           classes[i].set = *set;
           continue;
@@ -164,6 +182,8 @@ bool load_or_compile(std::vector<PatternClass>& classes, const std::string& dir,
       }
       missing.push_back(i);
     }
+    // Reading one set faulted in its neighbours' pages too (fault-around).
+    if (file) file->drop_pages(file->data());
   }
   if (missing.empty()) return true;
 

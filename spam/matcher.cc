@@ -5,7 +5,9 @@
 // database compiled again.
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -20,7 +22,9 @@ namespace {
 // -4: UTF-8 look-alike alternatives collapsed in rewrites, also for
 // patterns over Hyperscan's length limit; -5: no rewrite for patterns with
 // backreferences, conditionals, comments or \cX, nor for UTF-8-only ones.
-constexpr std::string_view kMagic = "filterd-spam-patterns-5\n";
+// -6: databases as images in memory (run in place from a mapped file), and
+// a closing checksum.
+constexpr std::string_view kMagic = "filterd-spam-patterns-6\n";
 
 struct HsCompileErrorFree {
   void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
@@ -328,13 +332,18 @@ void build_databases(PatternSet::Impl& impl) {
 }
 
 // One scratch space grown to fit every database (hs_alloc_scratch's contract).
+// Also notes the databases' sizes, now that Hyperscan has read them whole.
 bool alloc_prototype(PatternSet::Impl& impl) {
   hs_scratch_t* s = nullptr;
+  impl.database_bytes = 0;
   for (const auto& db : impl.databases) {
-    if (hs_alloc_scratch(db.get(), &s) != HS_SUCCESS) {
+    size_t n = 0;
+    if (hs_alloc_scratch(db.get(), &s) != HS_SUCCESS ||
+        hs_database_size(db.get(), &n) != HS_SUCCESS) {
       hs_free_scratch(s);
       return false;
     }
+    impl.database_bytes += n;
   }
   impl.prototype.reset(s);
   return true;
@@ -349,6 +358,36 @@ void drop_sources(PatternSet::Impl& impl) {
     std::string().swap(e.spec.flags);
     std::string().swap(e.prefilter);
   }
+}
+
+// Where serialize() puts database images: a multiple of this from the
+// start of its bytes, which deserialize() runs in place only from storage
+// aligned alike. Hyperscan lays a database out after the alignment of the
+// address it is deserialized at (its bytecode is 64-byte aligned), so an
+// image is valid wherever it lies at the same alignment.
+constexpr size_t kImageAlignment = 64;
+
+size_t padding_to_image(size_t offset) {
+  return (kImageAlignment - offset % kImageAlignment) % kImageAlignment;
+}
+
+// `db` as hs_deserialize_database_at lays it out at a 64-byte aligned
+// address (what hs_serialize_database writes is a stream, not an image).
+std::optional<std::string> database_image(const hs_database_t* db) {
+  char* stream = nullptr;
+  size_t length = 0;
+  if (hs_serialize_database(db, &stream, &length) != HS_SUCCESS) return std::nullopt;
+  std::unique_ptr<char, decltype(&std::free)> owned(stream, std::free);
+  size_t size = 0;
+  if (hs_serialized_database_size(stream, length, &size) != HS_SUCCESS) return std::nullopt;
+  std::unique_ptr<char, decltype(&std::free)> at(
+      static_cast<char*>(std::aligned_alloc(kImageAlignment, size + padding_to_image(size))),
+      std::free);
+  if (!at || hs_deserialize_database_at(stream, length,
+                                        reinterpret_cast<hs_database_t*>(at.get())) != HS_SUCCESS) {
+    return std::nullopt;
+  }
+  return std::string(at.get(), size);
 }
 
 void index_pcre2_only(PatternSet::Impl& impl) {
@@ -382,12 +421,7 @@ const std::vector<PatternReport>& PatternSet::reports() const {
 }
 
 size_t PatternSet::database_bytes() const {
-  size_t total = 0;
-  for (const auto& db : impl_->databases) {
-    size_t n = 0;
-    if (hs_database_size(db.get(), &n) == HS_SUCCESS) total += n;
-  }
-  return total;
+  return impl_->database_bytes;
 }
 
 size_t PatternSet::count(Engine e) const {
@@ -440,6 +474,7 @@ std::shared_ptr<const PatternSet> PatternSet::compile(std::span<const PatternSpe
       }
     }
     impl->databases.clear();
+    impl->database_bytes = 0;
   }
   drop_sources(*impl);
   index_pcre2_only(*impl);
@@ -457,22 +492,40 @@ std::string PatternSet::serialize() const {
   }
   put(out, static_cast<uint32_t>(impl_->databases.size()));
   for (const auto& db : impl_->databases) {
-    char* bytes = nullptr;
-    size_t length = 0;
-    if (hs_serialize_database(db.get(), &bytes, &length) != HS_SUCCESS) return {};
-    put(out, static_cast<uint64_t>(length));
-    out.append(bytes, length);
-    std::free(bytes);
+    std::optional<std::string> image = database_image(db.get());
+    if (!image) return {};
+    put(out, static_cast<uint64_t>(image->size()));
+    out.append(padding_to_image(out.size()), '\0');
+    out += *image;
   }
+  put(out, serialized_checksum(out));
   return out;
 }
 
 std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deserialize(
     std::span<const PatternSpec> specs, std::string_view bytes, const PatternLimits& limits,
-    const std::function<void(std::string_view)>& copied) {
+    std::shared_ptr<const void> storage) {
   auto impl = new_impl(specs, limits);
   auto fail = [](std::string why) { return std::unexpected("pattern cache: " + why); };
   if (!bytes.starts_with(kMagic)) return fail("not a pattern cache");
+  uint64_t checksum = 0;
+  if (bytes.size() < kMagic.size() + sizeof checksum) return fail("truncated");
+  std::memcpy(&checksum, bytes.data() + bytes.size() - sizeof checksum, sizeof checksum);
+  bytes.remove_suffix(sizeof checksum);
+  if (checksum != serialized_checksum(bytes)) return fail("damaged (checksum)");
+  // The images must lie where serialize() aligned them: in the caller's
+  // storage, or in a copy.
+  if (!storage || reinterpret_cast<uintptr_t>(bytes.data()) % kImageAlignment != 0) {
+    std::shared_ptr<char> copy(static_cast<char*>(std::aligned_alloc(
+                                   kImageAlignment, padding_to_image(bytes.size()) + bytes.size())),
+                               std::free);
+    if (!copy) return fail("out of memory");
+    std::memcpy(copy.get(), bytes.data(), bytes.size());
+    bytes = {copy.get(), bytes.size()};
+    storage = std::move(copy);
+  }
+  impl->storage = std::move(storage);
+  const char* const start = bytes.data();
   bytes.remove_prefix(kMagic.size());
   uint64_t hash = 0;
   uint32_t n = 0;
@@ -497,25 +550,42 @@ std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deseri
   uint32_t databases = 0;
   if (!get(bytes, databases)) return fail("truncated");
   for (uint32_t k = 0; k < databases; ++k) {
-    uint64_t length = 0;
-    if (!get(bytes, length) || length > bytes.size()) return fail("truncated");
-    hs_database_t* db = nullptr;
-    if (hs_deserialize_database(bytes.data(), length, &db) != HS_SUCCESS) {
-      return fail("Hyperscan cannot load a database (other version or CPU)");
-    }
-    impl->databases.emplace_back(db);
-    if (copied) copied(bytes.substr(0, length));
-    bytes.remove_prefix(length);
+    uint64_t size = 0;
+    if (!get(bytes, size)) return fail("truncated");
+    const size_t padding = padding_to_image(static_cast<size_t>(bytes.data() - start));
+    if (padding > bytes.size() || size > bytes.size() - padding) return fail("truncated");
+    bytes.remove_prefix(padding);
+    // Hyperscan checks the image (CRC, version, platform) in alloc_prototype.
+    auto* db = reinterpret_cast<hs_database_t*>(const_cast<char*>(bytes.data()));
+    impl->databases.emplace_back(db, HsDatabaseFree{.owned = false});
+    bytes.remove_prefix(size);
   }
   if (!bytes.empty()) return fail("trailing bytes");
   bool on_hyperscan = std::ranges::any_of(impl->reports, [](const PatternReport& r) {
     return r.engine == Engine::kHyperscan || r.engine == Engine::kPcre2Prefiltered;
   });
   if (on_hyperscan != (databases > 0)) return fail("databases do not fit the patterns");
-  if (!alloc_prototype(*impl)) return fail("Hyperscan: cannot allocate scratch");
+  if (!alloc_prototype(*impl)) {
+    return fail("Hyperscan refuses a database (damaged, or other version or CPU)");
+  }
   drop_sources(*impl);
   index_pcre2_only(*impl);
   return std::shared_ptr<const PatternSet>(new PatternSet(std::move(impl)));
+}
+
+uint64_t serialized_checksum(std::string_view bytes) {
+  // Word at a time (the stock rules are ~35 MB): FNV-1a's prime over
+  // 64-bit words, with a shift so high bits reach low ones.
+  uint64_t h = 0xcbf29ce484222325ULL ^ bytes.size();
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t w = 0;
+    std::memcpy(&w, bytes.data() + i, sizeof w);
+    h = (h ^ w) * 0x100000001b3ULL;
+    h ^= h >> 32;
+  }
+  for (; i < bytes.size(); ++i) h = (h ^ static_cast<unsigned char>(bytes[i])) * 0x100000001b3ULL;
+  return h;
 }
 
 }  // namespace filterd::spam

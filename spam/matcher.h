@@ -34,7 +34,6 @@
 
 #include <cstdint>
 #include <expected>
-#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -99,18 +98,23 @@ class PatternSet {
                                                    const PatternLimits& limits = {});
 
   // Bytes that let deserialize() rebuild this set without Hyperscan's compile
-  // (seconds for the stock rules): the engines chosen per pattern and the
-  // serialized Hyperscan database, tagged with a hash of the specs.
+  // (seconds for the stock rules): the engines chosen per pattern and each
+  // Hyperscan database as its image in memory, at an offset that is a
+  // multiple of 64, tagged with a hash of the specs and closed by a
+  // checksum of the whole.
   std::string serialize() const;
 
   // Rebuilds a set from serialize()'s bytes. Fails (the caller then compiles)
   // when the bytes are damaged, come from other specs, or from a Hyperscan
-  // build or CPU that cannot run them. `copied`, when given, is told of each
-  // database's bytes once the set has its own copy of them (so a caller
-  // reading from a mapped file can drop those pages at once).
+  // build or CPU that cannot run them (Hyperscan checks each database's CRC,
+  // version and platform). When `storage` is given and `bytes` starts at a
+  // multiple of 64, the set runs the databases where they lie and holds
+  // `storage` as long as it lives: a mapped cache file then stays on disk
+  // but for the pages the matching touches, and processes share those.
+  // Otherwise the set copies the bytes.
   static std::expected<std::shared_ptr<const PatternSet>, std::string> deserialize(
       std::span<const PatternSpec> specs, std::string_view bytes, const PatternLimits& limits = {},
-      const std::function<void(std::string_view)>& copied = {});
+      std::shared_ptr<const void> storage = {});
 
   // Matches every pattern against every text, each text on its own (anchors
   // apply per text: SpamAssassin's body and rawbody rules see one line or
@@ -136,5 +140,9 @@ class PatternSet {
   explicit PatternSet(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The checksum that closes PatternSet::serialize()'s bytes, over every byte
+// before it: it finds damage, not forgery.
+uint64_t serialized_checksum(std::string_view bytes);
 
 }  // namespace filterd::spam

@@ -6,6 +6,7 @@
 #include <hs.h>
 #include <pcre2.h>
 
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -14,8 +15,13 @@
 
 namespace filterd::spam {
 
+// A database Hyperscan compiled is freed with it; one deserialize() runs
+// where it lies (in the set's storage) is not.
 struct HsDatabaseFree {
-  void operator()(hs_database_t* d) const { hs_free_database(d); }
+  bool owned = true;
+  void operator()(hs_database_t* d) const {
+    if (owned) hs_free_database(d);
+  }
 };
 struct HsScratchFree {
   void operator()(hs_scratch_t* s) const { hs_free_scratch(s); }
@@ -49,11 +55,13 @@ struct PatternEntry {
 
 struct PatternSet::Impl {
   std::vector<PatternEntry> entries;
-  std::vector<PatternReport> reports;  // reports[i] is entries[i]'s
-  std::vector<uint32_t> pcre2_only;    // indexes of kPcre2 entries: tried on every text
-  std::vector<HsDatabase> databases;   // none when no pattern is on Hyperscan
-  HsScratch prototype;                 // fits every database; cloned for the pool
-  Pcre2MatchContext context;           // the limits
+  std::vector<PatternReport> reports;   // reports[i] is entries[i]'s
+  std::vector<uint32_t> pcre2_only;     // indexes of kPcre2 entries: tried on every text
+  std::vector<HsDatabase> databases;    // none when no pattern is on Hyperscan
+  std::shared_ptr<const void> storage;  // holds the databases that are not owned
+  size_t database_bytes = 0;            // their sizes (asking Hyperscan reads them)
+  HsScratch prototype;                  // fits every database; cloned for the pool
+  Pcre2MatchContext context;            // the limits
   PatternLimits limits;
   uint64_t specs_hash = 0;
 

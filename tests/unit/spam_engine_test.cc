@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
 
 #include "spam/engine.h"
 #include "spam/eval.h"
@@ -205,13 +208,48 @@ TEST_F(EngineTest, CompiledPatternsComeFromTheCacheOnTheSecondLoad) {
   EXPECT_EQ(files, 1u);
 }
 
+// Size and Rss (kB) of this process's mappings of `path`, from /proc/self/smaps.
+std::pair<size_t, size_t> mapped_and_resident_kib(const fs::path& path) {
+  std::ifstream in("/proc/self/smaps");
+  size_t size = 0, rss = 0;
+  bool ours = false;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
+        line.find('-') < line.find(' ')) {
+      ours = line.find(path.string()) != std::string::npos;
+    } else if (ours && line.starts_with("Size:")) {
+      size += std::stoul(line.substr(5));
+    } else if (ours && line.starts_with("Rss:")) {
+      rss += std::stoul(line.substr(4));
+    }
+  }
+  return {size, rss};
+}
+
+TEST_F(EngineTest, RulesFromTheCacheRunInTheMappedFileAndKeepIt) {
+  const std::string cf = "body T_A /watches/\nheader T_B Subject =~ /Cheap/\n";
+  const std::string cache = (dir_ / "cache").string();
+  load(cf, cache);
+  auto e = load(cf, cache);
+  ASSERT_TRUE(e->stats().from_cache);
+  const fs::path file = fs::directory_iterator(cache)->path();
+  // Loading read every byte (checksum, Hyperscan's CRC) and gave the pages
+  // back: none is resident until matching touches it.
+  auto [size, rss] = mapped_and_resident_kib(file);
+  EXPECT_GT(size, 0u);
+  EXPECT_EQ(rss, 0u);
+  // A new cache file is renamed over the old one; the mapping keeps it.
+  fs::remove(file);
+  EXPECT_EQ(check(*e, kMail).test_names(), "T_A,T_B");
+}
+
 TEST_F(EngineTest, DamagedCacheIsRecompiled) {
   const std::string cf = "body T_A /watches/\n";
   const std::string cache = (dir_ / "cache").string();
   load(cf, cache);
   for (const auto& f : fs::directory_iterator(cache)) {
     std::fstream out(f.path(), std::ios::in | std::ios::out | std::ios::binary);
-    out.seekp(40);
+    out.seekp(static_cast<std::streamoff>(fs::file_size(f.path()) / 2));  // in a set's bytes
     out << "garbage garbage garbage";
   }
   auto e = load(cf, cache);

@@ -6,8 +6,11 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include "spam/matcher.h"
@@ -271,20 +274,38 @@ TEST(PatternSetTest, SerializedSetMatchesLikeTheOriginal) {
   }
 }
 
-TEST(PatternSetTest, DeserializedSetNeedsNoneOfTheBytesItWasToldItCopied) {
-  // The cache loader drops the pages of each database it is told about (the
-  // file is mapped); the set must not read them again.
+// `bytes` in memory that starts `offset` bytes past a multiple of 64, owned
+// by the returned pointer.
+std::shared_ptr<char> aligned_copy(const std::string& bytes, size_t offset) {
+  std::shared_ptr<char> p(
+      static_cast<char*>(std::aligned_alloc(64, (bytes.size() + offset + 63) / 64 * 64)),
+      std::free);
+  std::memcpy(p.get() + offset, bytes.data(), bytes.size());
+  return p;
+}
+
+TEST(PatternSetTest, SetRunsItsDatabasesInTheStorageItIsGivenAndHoldsIt) {
   std::vector<PatternSpec> specs = {{1, "alpha", "i"}, {2, "gam+a", "", true, 5}};
-  std::string bytes = PatternSet::compile(specs)->serialize();
-  size_t told = 0;
-  auto back = PatternSet::deserialize(specs, bytes, {}, [&](std::string_view db) {
-    ASSERT_GE(db.data(), bytes.data());
-    ASSERT_LE(db.data() + db.size(), bytes.data() + bytes.size());
-    std::fill_n(const_cast<char*>(db.data()), db.size(), '\0');
-    told += db.size();
-  });
+  const std::string bytes = PatternSet::compile(specs)->serialize();
+  std::shared_ptr<char> storage = aligned_copy(bytes, 0);
+  auto back = PatternSet::deserialize(specs, {storage.get(), bytes.size()}, {}, storage);
   ASSERT_TRUE(back) << back.error();
-  EXPECT_GT(told, 0u);
+  EXPECT_EQ(storage.use_count(), 2);  // the set holds the mapping it runs in
+  auto m = (*back)->match(std::string_view("ALPHA gamma gamma"));
+  ASSERT_EQ(m.hits.size(), 2u);
+  EXPECT_EQ(m.hits[1].count, 2u);
+  back->reset();
+  EXPECT_EQ(storage.use_count(), 1);
+}
+
+TEST(PatternSetTest, SetCopiesBytesThatAreNotAlignedForItsDatabases) {
+  std::vector<PatternSpec> specs = {{1, "alpha", "i"}, {2, "gam+a", "", true, 5}};
+  const std::string bytes = PatternSet::compile(specs)->serialize();
+  std::shared_ptr<char> storage = aligned_copy(bytes, 8);
+  auto back = PatternSet::deserialize(specs, {storage.get() + 8, bytes.size()}, {}, storage);
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(storage.use_count(), 1);  // a copy: the caller's bytes are free to go
+  std::memset(storage.get(), 0, bytes.size() + 8);
   auto m = (*back)->match(std::string_view("ALPHA gamma gamma"));
   ASSERT_EQ(m.hits.size(), 2u);
   EXPECT_EQ(m.hits[1].count, 2u);
@@ -301,7 +322,22 @@ TEST(PatternSetTest, CacheFromOtherRulesOrDamagedIsRefused) {
   std::string flipped = bytes;
   flipped[flipped.size() - 100] ^= 0x55;  // inside Hyperscan's database
   auto r = PatternSet::deserialize(specs, flipped);
-  if (r) (void)(*r)->match(std::string_view("alpha"));  // CRC-checked or not: never a crash
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("checksum"), std::string::npos) << r.error();
+}
+
+TEST(PatternSetTest, DamagedDatabaseWithAGoodChecksumIsRefusedByHyperscan) {
+  // Damage the checksum cannot see (it was recomputed): Hyperscan's own CRC
+  // of the database image refuses it before any scan runs on it.
+  std::vector<PatternSpec> specs = {{1, "alpha", ""}, {2, "be+ta", ""}};
+  std::string bytes = PatternSet::compile(specs)->serialize();
+  bytes.resize(bytes.size() - sizeof(uint64_t));
+  bytes[bytes.size() - 100] ^= 0x55;
+  const uint64_t sum = serialized_checksum(bytes);
+  bytes.append(reinterpret_cast<const char*>(&sum), sizeof sum);
+  auto r = PatternSet::deserialize(specs, bytes);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("Hyperscan refuses"), std::string::npos) << r.error();
 }
 
 TEST(PatternSetTest, StockSpamAssassinRegexpsCompile) {
