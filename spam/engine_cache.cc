@@ -12,12 +12,16 @@
 // The sets run their Hyperscan databases in place, in the mapped file
 // (~35 MB for the stock rules): only the pages the matching touches are
 // resident, they are clean page cache the kernel can drop and reread, and
-// every filterd on the machine shares them. The file is never rewritten in
-// place (a rewrite is a rename over it), so the mapping stays valid.
+// every filterd on the machine shares them. This needs the file to stay as
+// it is while mapped: filterd itself only ever renames a new file over it,
+// and an admin must not edit, copy over or truncate it in place (SIGBUS,
+// or Hyperscan running changed bytes). On a network or FUSE filesystem,
+// where another host may replace it, the sets copy their databases.
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,7 +40,8 @@ namespace fs = std::filesystem;
 
 // 2: blobs aligned for PatternSet::deserialize to run them in place.
 constexpr std::string_view kMagic = "filterd spam pattern cache 2\n";
-constexpr size_t kBlobAlignment = 64;
+// Blob offsets in the file, hence addresses in the mapping (page-aligned).
+constexpr size_t kBlobAlignment = kSerializedAlignment;
 
 size_t padding_to_blob(size_t offset) {
   return (kBlobAlignment - offset % kBlobAlignment) % kBlobAlignment;
@@ -70,6 +75,8 @@ class MappedFile {
   explicit MappedFile(const fs::path& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
+    struct statfs fs {};
+    local_ = ::fstatfs(fd, &fs) == 0 && is_local(fs.f_type);
     struct stat st {};
     if (::fstat(fd, &st) == 0 && st.st_size > 0) {
       void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
@@ -83,8 +90,11 @@ class MappedFile {
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
   std::string_view data() const { return data_; }
-  // Unmaps the pages of `part` (a view of data()) from the process, not
-  // from the file: loading a set read all of its bytes (the checksum,
+  // Whether the sets may run in the mapping: the file is on a local
+  // filesystem, which no other host changes under us.
+  bool local() const { return local_; }
+  // Drops the pages of `part` (a view of data()) from the process's page
+  // tables, not from the file: loading a set read all of its bytes (the checksum,
   // Hyperscan's CRC), and only the pages matching touches again should
   // count in the daemon's RSS. They come back from the page cache on the
   // next touch; a page shared with the next part only faults once more.
@@ -96,7 +106,23 @@ class MappedFile {
   }
 
  private:
+  static bool is_local(decltype(statfs::f_type) type) {
+    switch (static_cast<unsigned long>(type)) {
+      case 0x6969:      // NFS
+      case 0x517B:      // SMB
+      case 0xFF534D42:  // CIFS
+      case 0xFE534D42:  // SMB2
+      case 0x65735546:  // FUSE
+      case 0x00C36400:  // Ceph
+      case 0x5346414F:  // AFS
+        return false;
+      default:
+        return true;
+    }
+  }
+
   std::string_view data_;
+  bool local_ = false;
 };
 
 // The blobs of the first `count` classes, viewing `data`.
@@ -128,10 +154,14 @@ bool write_all(int fd, std::string_view bytes) {
 }
 
 // Best effort: a cache that cannot be written only costs the next start-up.
-// Written one class at a time, never the whole file in memory (see
-// MappedFile for what a transient 35 MB string costs).
+// Written one class at a time, never the whole file in memory (a transient
+// 35 MB string stays resident as freed heap). A class that loaded from the
+// old file is copied as it was (`loaded[i]`, empty for the others): its
+// set runs in those pages, and serializing it again would fault them all
+// back in and copy each database four times over.
 void write_blobs(const fs::path& dir, const std::string& name,
-                 const std::vector<PatternClass>& classes) {
+                 const std::vector<PatternClass>& classes,
+                 const std::vector<std::string_view>& loaded) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   const fs::path tmp = dir / (name + ".tmp" + std::to_string(getpid()));
@@ -140,7 +170,9 @@ void write_blobs(const fs::path& dir, const std::string& name,
   bool ok = write_all(fd, kMagic);
   size_t at = kMagic.size();
   for (size_t i = 0; ok && i < classes.size(); ++i) {
-    const std::string bytes = classes[i].set->serialize();
+    std::string serialized;
+    if (loaded[i].empty()) serialized = classes[i].set->serialize();
+    const std::string_view bytes = loaded[i].empty() ? serialized : loaded[i];
     char length[8];
     for (int k = 0; k < 8; ++k) length[k] = static_cast<char>(bytes.size() >> (8 * k) & 0xff);
     const std::string padding(padding_to_blob(at + sizeof length), '\0');
@@ -156,7 +188,11 @@ void write_blobs(const fs::path& dir, const std::string& name,
   fs::rename(tmp, dir / name, ec);
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string other = entry.path().filename().string();
-    if (other.starts_with("spam-rules-") && other != name) fs::remove(entry.path(), ec);
+    // Not another process's file in the writing (`.tmp<pid>`).
+    if (other.starts_with("spam-rules-") && other != name &&
+        other.find(".tmp") == std::string::npos) {
+      fs::remove(entry.path(), ec);
+    }
   }
 }
 
@@ -166,25 +202,26 @@ bool load_or_compile(std::vector<PatternClass>& classes, const std::string& dir,
                      const PatternLimits& limits) {
   const std::string name = cache_name(classes);
   std::vector<size_t> missing;
-  {
-    std::shared_ptr<const MappedFile> file;
-    if (!dir.empty()) file = std::make_shared<const MappedFile>(fs::path(dir) / name);
-    const auto blobs =
-        file ? split_blobs(file->data(), classes.size()) : std::vector<std::string_view>{};
-    for (size_t i = 0; i < classes.size(); ++i) {
-      if (i < blobs.size()) {
-        auto set = PatternSet::deserialize(classes[i].specs, blobs[i], limits, file);
-        file->drop_pages(blobs[i]);  // now, or the whole file would be the start-up peak
-        if (set) {
-          classes[i].set = *set;
-          continue;
-        }
+  std::shared_ptr<const MappedFile> file;
+  if (!dir.empty()) file = std::make_shared<const MappedFile>(fs::path(dir) / name);
+  const auto blobs =
+      file ? split_blobs(file->data(), classes.size()) : std::vector<std::string_view>{};
+  std::vector<std::string_view> loaded(classes.size());
+  for (size_t i = 0; i < classes.size(); ++i) {
+    if (i < blobs.size()) {
+      auto set = PatternSet::deserialize(classes[i].specs, blobs[i], limits,
+                                         file->local() ? file : nullptr);
+      file->drop_pages(blobs[i]);  // now, or the whole file would be the start-up peak
+      if (set) {
+        classes[i].set = *set;
+        loaded[i] = blobs[i];
+        continue;
       }
-      missing.push_back(i);
     }
-    // Reading one set faulted in its neighbours' pages too (fault-around).
-    if (file) file->drop_pages(file->data());
+    missing.push_back(i);
   }
+  // Reading one set faulted in its neighbours' pages too (fault-around).
+  if (file) file->drop_pages(file->data());
   if (missing.empty()) return true;
 
   // Largest first, on every core: the stock body class alone is most of it.
@@ -202,7 +239,10 @@ bool load_or_compile(std::vector<PatternClass>& classes, const std::string& dir,
     for (unsigned t = 1; t < n; ++t) threads.emplace_back(work);
     work();
   }
-  if (!dir.empty()) write_blobs(dir, name, classes);
+  if (!dir.empty()) {
+    write_blobs(dir, name, classes, loaded);
+    if (file) file->drop_pages(file->data());  // the classes copied from it
+  }
 #ifdef __GLIBC__
   // Hyperscan's compile allocates and frees hundreds of MB; glibc keeps the
   // freed heap resident (the bench stayed at ~420 MB after a cold compile

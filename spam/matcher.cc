@@ -360,12 +360,19 @@ void drop_sources(PatternSet::Impl& impl) {
   }
 }
 
-// Where serialize() puts database images: a multiple of this from the
-// start of its bytes, which deserialize() runs in place only from storage
-// aligned alike. Hyperscan lays a database out after the alignment of the
-// address it is deserialized at (its bytecode is 64-byte aligned), so an
-// image is valid wherever it lies at the same alignment.
-constexpr size_t kImageAlignment = 64;
+// Where serialize() puts database images: a multiple of
+// kSerializedAlignment from the start of its bytes. hs_deserialize_database_at
+// places the bytecode after the header at the next 64-byte boundary of the
+// address it is given (db_copy_bytecode), so an image made at a 64-byte
+// aligned address is valid at any other such address. That an image may
+// move is not Hyperscan's documented API but its design (hs_alloc_scratch
+// validates databases because "some users mmap in old deserialised
+// databases"); the specs hash pins the Hyperscan version.
+constexpr size_t kImageAlignment = kSerializedAlignment;
+
+// Bytes an image has at least: Hyperscan's header (104 in 5.4) before its
+// bytecode, read to check the image before its size is known to fit.
+constexpr size_t kImageHeader = 128;
 
 size_t padding_to_image(size_t offset) {
   return (kImageAlignment - offset % kImageAlignment) % kImageAlignment;
@@ -508,8 +515,14 @@ std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deseri
   auto impl = new_impl(specs, limits);
   auto fail = [](std::string why) { return std::unexpected("pattern cache: " + why); };
   if (!bytes.starts_with(kMagic)) return fail("not a pattern cache");
+  // Other rules or another Hyperscan first: cheaper than the checksum.
+  std::string_view head = bytes.substr(kMagic.size());
+  uint64_t hash = 0;
+  uint32_t n = 0;
+  if (!get(head, hash) || !get(head, n)) return fail("truncated");
+  if (hash != impl->specs_hash || n != specs.size()) return fail("made from other rules");
   uint64_t checksum = 0;
-  if (bytes.size() < kMagic.size() + sizeof checksum) return fail("truncated");
+  if (head.size() < sizeof checksum) return fail("truncated");
   std::memcpy(&checksum, bytes.data() + bytes.size() - sizeof checksum, sizeof checksum);
   bytes.remove_suffix(sizeof checksum);
   if (checksum != serialized_checksum(bytes)) return fail("damaged (checksum)");
@@ -524,13 +537,8 @@ std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deseri
     bytes = {copy.get(), bytes.size()};
     storage = std::move(copy);
   }
-  impl->storage = std::move(storage);
   const char* const start = bytes.data();
-  bytes.remove_prefix(kMagic.size());
-  uint64_t hash = 0;
-  uint32_t n = 0;
-  if (!get(bytes, hash) || !get(bytes, n)) return fail("truncated");
-  if (hash != impl->specs_hash || n != specs.size()) return fail("made from other rules");
+  bytes.remove_prefix(kMagic.size() + sizeof hash + sizeof n);
   for (uint32_t i = 0; i < n; ++i) {
     uint8_t engine = 0;
     uint32_t len = 0;
@@ -555,12 +563,18 @@ std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deseri
     const size_t padding = padding_to_image(static_cast<size_t>(bytes.data() - start));
     if (padding > bytes.size() || size > bytes.size() - padding) return fail("truncated");
     bytes.remove_prefix(padding);
-    // Hyperscan checks the image (CRC, version, platform) in alloc_prototype.
+    // Hyperscan checks the image (CRC, version, platform) in
+    // alloc_prototype, but not that its header's length fits the image.
     auto* db = reinterpret_cast<hs_database_t*>(const_cast<char*>(bytes.data()));
+    size_t said = 0;
+    if (size < kImageHeader || hs_database_size(db, &said) != HS_SUCCESS || said != size) {
+      return fail("damaged database");
+    }
     impl->databases.emplace_back(db, HsDatabaseFree{.owned = false});
     bytes.remove_prefix(size);
   }
   if (!bytes.empty()) return fail("trailing bytes");
+  if (databases > 0) impl->storage = std::move(storage);
   bool on_hyperscan = std::ranges::any_of(impl->reports, [](const PatternReport& r) {
     return r.engine == Engine::kHyperscan || r.engine == Engine::kPcre2Prefiltered;
   });

@@ -80,6 +80,10 @@ struct PatternLimits {
   size_t patterns_per_database = 100;
 };
 
+// Where deserialize() can run a set's databases in place: bytes starting at
+// a multiple of this (Hyperscan aligns a database's bytecode to 64 bytes).
+inline constexpr size_t kSerializedAlignment = 64;
+
 struct Hit {
   uint32_t id = 0;
   uint32_t count = 0;  // 1 for existence rules; matches (capped) for `multiple`
@@ -108,10 +112,11 @@ class PatternSet {
   // when the bytes are damaged, come from other specs, or from a Hyperscan
   // build or CPU that cannot run them (Hyperscan checks each database's CRC,
   // version and platform). When `storage` is given and `bytes` starts at a
-  // multiple of 64, the set runs the databases where they lie and holds
-  // `storage` as long as it lives: a mapped cache file then stays on disk
-  // but for the pages the matching touches, and processes share those.
-  // Otherwise the set copies the bytes.
+  // multiple of kSerializedAlignment, the set runs the databases where they
+  // lie and holds `storage` as long as it lives: a mapped cache file then
+  // stays on disk but for the pages the matching touches, and processes
+  // share those. `bytes` must lie in `storage` and stay readable and
+  // unchanged while it lives. Otherwise the set copies the bytes.
   static std::expected<std::shared_ptr<const PatternSet>, std::string> deserialize(
       std::span<const PatternSpec> specs, std::string_view bytes, const PatternLimits& limits = {},
       std::shared_ptr<const void> storage = {});

@@ -57,11 +57,13 @@ struct PatternSet::Impl {
   std::vector<PatternEntry> entries;
   std::vector<PatternReport> reports;   // reports[i] is entries[i]'s
   std::vector<uint32_t> pcre2_only;     // indexes of kPcre2 entries: tried on every text
-  std::vector<HsDatabase> databases;    // none when no pattern is on Hyperscan
   std::shared_ptr<const void> storage;  // holds the databases that are not owned
-  size_t database_bytes = 0;            // their sizes (asking Hyperscan reads them)
-  HsScratch prototype;                  // fits every database; cloned for the pool
-  Pcre2MatchContext context;            // the limits
+  std::vector<HsDatabase> databases;    // none when no pattern is on Hyperscan
+  // Their sizes, noted while loading: asking Hyperscan later would fault a
+  // page of each back in after the loader dropped them.
+  size_t database_bytes = 0;
+  HsScratch prototype;        // fits every database; cloned for the pool
+  Pcre2MatchContext context;  // the limits
   PatternLimits limits;
   uint64_t specs_hash = 0;
 
