@@ -7,6 +7,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -260,6 +261,28 @@ TEST_F(EngineTest, OneDamagedSetIsRecompiledAndTheOthersKeptAsTheyWere) {
   EXPECT_TRUE(third->stats().from_cache);
   EXPECT_EQ(check(*third, kMail).test_names(), "T_A,T_B");
   EXPECT_EQ(check(*second, kMail).test_names(), "T_A,T_B");
+}
+
+TEST_F(EngineTest, CacheOfTheEarlierFormatIsRecompiledAndReplaced) {
+  // Format 1 held Hyperscan's serialized streams, which this version would
+  // take for images: its magic line turns it away.
+  const std::string cf = "body T_A /watches/\n";
+  const std::string cache = (dir_ / "cache").string();
+  load(cf, cache);
+  const fs::path file = fs::directory_iterator(cache)->path();
+  std::string bytes;
+  {
+    std::ifstream in(file, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string_view current = "filterd spam pattern cache 2\n";
+  ASSERT_TRUE(bytes.starts_with(current));
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << "filterd spam pattern cache 1\n"
+                                                          << bytes.substr(current.size());
+  auto e = load(cf, cache);
+  EXPECT_FALSE(e->stats().from_cache);
+  EXPECT_EQ(check(*e, kMail).test_names(), "T_A");
+  EXPECT_TRUE(load(cf, cache)->stats().from_cache);
 }
 
 TEST_F(EngineTest, DamagedCacheIsRecompiled) {
