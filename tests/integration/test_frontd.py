@@ -304,7 +304,16 @@ class FrontdTest(h.IntegrationTestCase):
         qid = h.send_mail(fr.smtp_port, OUTSIDER, [ALICE, BOB],
                           h.simple_message(OUTSIDER, [ALICE, BOB], "queued")).queue_id
         fr.wait_log(rf"{qid}: to=<{re.escape(BOB)}>, .*status=deferred")
-        listing = self.frontd_cmd(fr, "queue", "list")
+        # The deferral is logged before the queue file's status is saved (as
+        # Postfix logs before it updates the queue): wait for the reason.
+        listing = None
+
+        def reason_listed():
+            nonlocal listing
+            listing = self.frontd_cmd(fr, "queue", "list")
+            return "next hop failed" in listing.stdout
+
+        h.wait_for(reason_listed, "the deferral reason in the queue listing")
         self.assertEqual(listing.returncode, 0, listing.stderr)
         self.assertRegex(listing.stdout, rf"(?m)^{qid} +\d+ .* filter +{re.escape(OUTSIDER)}$")
         self.assertRegex(listing.stdout, r"\(451 4\.4\.1 next hop failed: connect to ")
