@@ -182,6 +182,7 @@ class Builder {
       e_.stats.prefiltered += c.set->count(Engine::kPcre2Prefiltered);
       e_.stats.pcre2 += c.set->count(Engine::kPcre2);
       e_.stats.database_bytes += c.set->database_bytes();
+      if (c.set->databases_in_place()) e_.stats.database_bytes_mapped += c.set->database_bytes();
       for (const auto& report : c.set->reports()) {
         if (report.engine != Engine::kFailed) continue;
         const Rule& r = e_.rules.rules[report.id];
@@ -284,6 +285,11 @@ std::string RuleEngine::summary() const {
   out.precision(2);
   out << std::fixed << s.compile_seconds << " s; " << s.database_bytes / 1e6
       << " MB of Hyperscan databases";
+  if (s.database_bytes_mapped == s.database_bytes && s.database_bytes > 0) {
+    out << ", run in the mapped cache file";
+  } else if (s.database_bytes_mapped > 0) {
+    out << " (" << s.database_bytes_mapped / 1e6 << " MB run in the mapped cache file)";
+  }
   return out.str();
 }
 

@@ -96,7 +96,8 @@ struct EngineStats {
   size_t hyperscan = 0, prefiltered = 0, pcre2 = 0;  // where the patterns ended
   bool from_cache = false;
   double compile_seconds = 0;
-  size_t database_bytes = 0;  // Hyperscan databases of all pattern classes
+  size_t database_bytes = 0;         // Hyperscan databases of all pattern classes
+  size_t database_bytes_mapped = 0;  // of those, run in place in the mapped cache file
 };
 
 class RuleEngine {

@@ -431,6 +431,10 @@ size_t PatternSet::database_bytes() const {
   return impl_->database_bytes;
 }
 
+bool PatternSet::databases_in_place() const {
+  return impl_->in_place;
+}
+
 size_t PatternSet::count(Engine e) const {
   return std::ranges::count(impl_->reports, e, &PatternReport::engine);
 }
@@ -528,7 +532,8 @@ std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deseri
   if (checksum != serialized_checksum(bytes)) return fail("damaged (checksum)");
   // The images must lie where serialize() aligned them: in the caller's
   // storage, or in a copy.
-  if (!storage || reinterpret_cast<uintptr_t>(bytes.data()) % kImageAlignment != 0) {
+  const bool in_place = storage && reinterpret_cast<uintptr_t>(bytes.data()) % kImageAlignment == 0;
+  if (!in_place) {
     std::shared_ptr<char> copy(static_cast<char*>(std::aligned_alloc(
                                    kImageAlignment, padding_to_image(bytes.size()) + bytes.size())),
                                std::free);
@@ -574,7 +579,10 @@ std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deseri
     bytes.remove_prefix(size);
   }
   if (!bytes.empty()) return fail("trailing bytes");
-  if (databases > 0) impl->storage = std::move(storage);
+  if (databases > 0) {
+    impl->storage = std::move(storage);
+    impl->in_place = in_place;
+  }
   bool on_hyperscan = std::ranges::any_of(impl->reports, [](const PatternReport& r) {
     return r.engine == Engine::kHyperscan || r.engine == Engine::kPcre2Prefiltered;
   });

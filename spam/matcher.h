@@ -134,6 +134,9 @@ class PatternSet {
   size_t count(Engine e) const;  // how many patterns ended on `e`
   // Bytes of the compiled Hyperscan databases (the bulk of a set's memory).
   size_t database_bytes() const;
+  // Whether those run in place in the storage deserialize() was given
+  // (false when compiled or copied).
+  bool databases_in_place() const;
 
   PatternSet(const PatternSet&) = delete;
   PatternSet& operator=(const PatternSet&) = delete;

@@ -62,6 +62,7 @@ struct PatternSet::Impl {
   // Their sizes, noted while loading: asking Hyperscan later would fault a
   // page of each back in after the loader dropped them.
   size_t database_bytes = 0;
+  bool in_place = false;      // the databases lie in the caller's storage
   HsScratch prototype;        // fits every database; cloned for the pool
   Pcre2MatchContext context;  // the limits
   PatternLimits limits;

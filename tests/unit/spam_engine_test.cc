@@ -233,6 +233,9 @@ TEST_F(EngineTest, RulesFromTheCacheRunInTheMappedFileAndKeepIt) {
   load(cf, cache);
   auto e = load(cf, cache);
   ASSERT_TRUE(e->stats().from_cache);
+  EXPECT_GT(e->stats().database_bytes, 0u);
+  EXPECT_EQ(e->stats().database_bytes_mapped, e->stats().database_bytes);
+  EXPECT_NE(e->summary().find("run in the mapped cache file"), std::string::npos);
   const fs::path file = fs::directory_iterator(cache)->path();
   // Loading read every byte (checksum, Hyperscan's CRC) and gave the pages
   // back: none is resident until matching touches it.

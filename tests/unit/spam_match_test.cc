@@ -291,6 +291,7 @@ TEST(PatternSetTest, SetRunsItsDatabasesInTheStorageItIsGivenAndHoldsIt) {
   auto back = PatternSet::deserialize(specs, {storage.get(), bytes.size()}, {}, storage);
   ASSERT_TRUE(back) << back.error();
   EXPECT_EQ(storage.use_count(), 2);  // the set holds the mapping it runs in
+  EXPECT_TRUE((*back)->databases_in_place());
   auto m = (*back)->match(std::string_view("ALPHA gamma gamma"));
   ASSERT_EQ(m.hits.size(), 2u);
   EXPECT_EQ(m.hits[1].count, 2u);
@@ -305,6 +306,7 @@ TEST(PatternSetTest, SetCopiesBytesThatAreNotAlignedForItsDatabases) {
   auto back = PatternSet::deserialize(specs, {storage.get() + 8, bytes.size()}, {}, storage);
   ASSERT_TRUE(back) << back.error();
   EXPECT_EQ(storage.use_count(), 1);  // a copy: the caller's bytes are free to go
+  EXPECT_FALSE((*back)->databases_in_place());
   std::memset(storage.get(), 0, bytes.size() + 8);
   auto m = (*back)->match(std::string_view("ALPHA gamma gamma"));
   ASSERT_EQ(m.hits.size(), 2u);
