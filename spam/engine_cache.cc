@@ -4,7 +4,8 @@
 // One file per rule set, `spam-rules-<hash>.db` in the cache directory, the
 // hash covering every class's key and patterns. Layout: a magic line, then
 // per class (in the engine's order) a little-endian u64 length, zeros up to
-// a multiple of 64 bytes from the start, and the bytes of
+// a multiple of kSerializedAlignment from the start (so that each set's
+// bytes are aligned alike in the page-aligned mapping), and the bytes of
 // PatternSet::serialize(). A set that does not deserialize (damaged file,
 // other Hyperscan build or CPU) is compiled instead and the file rewritten
 // (temp file, fsync, rename); files of other rule sets are removed.
@@ -40,12 +41,6 @@ namespace fs = std::filesystem;
 
 // 2: blobs aligned for PatternSet::deserialize to run them in place.
 constexpr std::string_view kMagic = "filterd spam pattern cache 2\n";
-// Blob offsets in the file, hence addresses in the mapping (page-aligned).
-constexpr size_t kBlobAlignment = kSerializedAlignment;
-
-size_t padding_to_blob(size_t offset) {
-  return (kBlobAlignment - offset % kBlobAlignment) % kBlobAlignment;
-}
 
 uint64_t fnv1a(uint64_t h, std::string_view s) {
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
@@ -134,7 +129,7 @@ std::vector<std::string_view> split_blobs(std::string_view data, size_t count) {
     uint64_t n = 0;
     for (int i = 7; i >= 0; --i) n = n << 8 | static_cast<unsigned char>(data[at + i]);
     at += 8;
-    const size_t padding = padding_to_blob(at);
+    const size_t padding = padding_to_alignment(at);
     if (padding > data.size() - at) break;
     at += padding;
     if (n > data.size() - at) break;
@@ -175,7 +170,7 @@ void write_blobs(const fs::path& dir, const std::string& name,
     const std::string_view bytes = loaded[i].empty() ? serialized : loaded[i];
     char length[8];
     for (int k = 0; k < 8; ++k) length[k] = static_cast<char>(bytes.size() >> (8 * k) & 0xff);
-    const std::string padding(padding_to_blob(at + sizeof length), '\0');
+    const std::string padding(padding_to_alignment(at + sizeof length), '\0');
     ok = write_all(fd, {length, sizeof length}) && write_all(fd, padding) && write_all(fd, bytes);
     at += sizeof length + padding.size() + bytes.size();
   }

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -360,41 +359,42 @@ void drop_sources(PatternSet::Impl& impl) {
   }
 }
 
-// Where serialize() puts database images: a multiple of
-// kSerializedAlignment from the start of its bytes. hs_deserialize_database_at
-// places the bytecode after the header at the next 64-byte boundary of the
-// address it is given (db_copy_bytecode), so an image made at a 64-byte
-// aligned address is valid at any other such address. That an image may
-// move is not Hyperscan's documented API but its design (hs_alloc_scratch
-// validates databases because "some users mmap in old deserialised
-// databases"); the specs hash pins the Hyperscan version.
-constexpr size_t kImageAlignment = kSerializedAlignment;
+// serialize() puts database images at a multiple of kSerializedAlignment
+// from the start of its bytes. hs_deserialize_database_at places the
+// bytecode after the header at the next 64-byte boundary of the address it
+// is given (db_copy_bytecode), so an image made at a 64-byte aligned
+// address is valid at any other such address. That an image may move is
+// not Hyperscan's documented API but its design (hs_alloc_scratch validates
+// databases because "some users mmap in old deserialised databases"); the
+// specs hash pins the Hyperscan version.
+static_assert(kSerializedAlignment % 64 == 0);
 
 // Bytes an image has at least: Hyperscan's header (104 in 5.4) before its
 // bytecode, read to check the image before its size is known to fit.
 constexpr size_t kImageHeader = 128;
 
-size_t padding_to_image(size_t offset) {
-  return (kImageAlignment - offset % kImageAlignment) % kImageAlignment;
-}
-
-// `db` as hs_deserialize_database_at lays it out at a 64-byte aligned
-// address (what hs_serialize_database writes is a stream, not an image).
-std::optional<std::string> database_image(const hs_database_t* db) {
+// Appends `db`'s size, padding, and the database as hs_deserialize_database_at
+// lays it out at an aligned address (what hs_serialize_database writes is a
+// stream, not an image).
+bool append_image(std::string& out, const hs_database_t* db) {
   char* stream = nullptr;
   size_t length = 0;
-  if (hs_serialize_database(db, &stream, &length) != HS_SUCCESS) return std::nullopt;
+  if (hs_serialize_database(db, &stream, &length) != HS_SUCCESS) return false;
   std::unique_ptr<char, decltype(&std::free)> owned(stream, std::free);
   size_t size = 0;
-  if (hs_serialized_database_size(stream, length, &size) != HS_SUCCESS) return std::nullopt;
-  std::unique_ptr<char, decltype(&std::free)> at(
-      static_cast<char*>(std::aligned_alloc(kImageAlignment, size + padding_to_image(size))),
+  if (hs_serialized_database_size(stream, length, &size) != HS_SUCCESS) return false;
+  std::unique_ptr<char, decltype(&std::free)> image(
+      static_cast<char*>(
+          std::aligned_alloc(kSerializedAlignment, size + padding_to_alignment(size))),
       std::free);
-  if (!at || hs_deserialize_database_at(stream, length,
-                                        reinterpret_cast<hs_database_t*>(at.get())) != HS_SUCCESS) {
-    return std::nullopt;
+  if (!image || hs_deserialize_database_at(
+                    stream, length, reinterpret_cast<hs_database_t*>(image.get())) != HS_SUCCESS) {
+    return false;
   }
-  return std::string(at.get(), size);
+  put(out, static_cast<uint64_t>(size));
+  out.append(padding_to_alignment(out.size()), '\0');
+  out.append(image.get(), size);
+  return true;
 }
 
 void index_pcre2_only(PatternSet::Impl& impl) {
@@ -503,11 +503,7 @@ std::string PatternSet::serialize() const {
   }
   put(out, static_cast<uint32_t>(impl_->databases.size()));
   for (const auto& db : impl_->databases) {
-    std::optional<std::string> image = database_image(db.get());
-    if (!image) return {};
-    put(out, static_cast<uint64_t>(image->size()));
-    out.append(padding_to_image(out.size()), '\0');
-    out += *image;
+    if (!append_image(out, db.get())) return {};
   }
   put(out, serialized_checksum(out));
   return out;
@@ -532,11 +528,13 @@ std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deseri
   if (checksum != serialized_checksum(bytes)) return fail("damaged (checksum)");
   // The images must lie where serialize() aligned them: in the caller's
   // storage, or in a copy.
-  const bool in_place = storage && reinterpret_cast<uintptr_t>(bytes.data()) % kImageAlignment == 0;
+  const bool in_place =
+      storage && reinterpret_cast<uintptr_t>(bytes.data()) % kSerializedAlignment == 0;
   if (!in_place) {
-    std::shared_ptr<char> copy(static_cast<char*>(std::aligned_alloc(
-                                   kImageAlignment, padding_to_image(bytes.size()) + bytes.size())),
-                               std::free);
+    std::shared_ptr<char> copy(
+        static_cast<char*>(std::aligned_alloc(kSerializedAlignment,
+                                              padding_to_alignment(bytes.size()) + bytes.size())),
+        std::free);
     if (!copy) return fail("out of memory");
     std::memcpy(copy.get(), bytes.data(), bytes.size());
     bytes = {copy.get(), bytes.size()};
@@ -565,7 +563,7 @@ std::expected<std::shared_ptr<const PatternSet>, std::string> PatternSet::deseri
   for (uint32_t k = 0; k < databases; ++k) {
     uint64_t size = 0;
     if (!get(bytes, size)) return fail("truncated");
-    const size_t padding = padding_to_image(static_cast<size_t>(bytes.data() - start));
+    const size_t padding = padding_to_alignment(static_cast<size_t>(bytes.data() - start));
     if (padding > bytes.size() || size > bytes.size() - padding) return fail("truncated");
     bytes.remove_prefix(padding);
     // Hyperscan checks the image (CRC, version, platform) in

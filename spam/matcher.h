@@ -84,6 +84,11 @@ struct PatternLimits {
 // a multiple of this (Hyperscan aligns a database's bytecode to 64 bytes).
 inline constexpr size_t kSerializedAlignment = 64;
 
+// Zero bytes that take `offset` to the next multiple of kSerializedAlignment.
+inline size_t padding_to_alignment(size_t offset) {
+  return (kSerializedAlignment - offset % kSerializedAlignment) % kSerializedAlignment;
+}
+
 struct Hit {
   uint32_t id = 0;
   uint32_t count = 0;  // 1 for existence rules; matches (capped) for `multiple`

@@ -209,6 +209,13 @@ TEST_F(EngineTest, CompiledPatternsComeFromTheCacheOnTheSecondLoad) {
   EXPECT_EQ(files, 1u);
 }
 
+// Writes `text` over the bytes of `file` at `offset`.
+void overwrite(const fs::path& file, size_t offset, std::string_view text) {
+  std::fstream out(file, std::ios::in | std::ios::out | std::ios::binary);
+  out.seekp(static_cast<std::streamoff>(offset));
+  out << text;
+}
+
 // Size and Rss (kB) of this process's mappings of `path`, from /proc/self/smaps.
 std::pair<size_t, size_t> mapped_and_resident_kib(const fs::path& path) {
   std::ifstream in("/proc/self/smaps");
@@ -252,11 +259,7 @@ TEST_F(EngineTest, OneDamagedSetIsRecompiledAndTheOthersKeptAsTheyWere) {
   const std::string cache = (dir_ / "cache").string();
   load(cf, cache);
   const fs::path file = fs::directory_iterator(cache)->path();
-  {
-    std::fstream out(file, std::ios::in | std::ios::out | std::ios::binary);
-    out.seekp(static_cast<std::streamoff>(fs::file_size(file) - 40));  // the last set's
-    out << "garbage";
-  }
+  overwrite(file, fs::file_size(file) - 40, "garbage");  // the last set's
   auto second = load(cf, cache);  // the other set runs in the old file meanwhile
   EXPECT_FALSE(second->stats().from_cache);
   EXPECT_EQ(check(*second, kMail).test_names(), "T_A,T_B");
@@ -293,10 +296,8 @@ TEST_F(EngineTest, DamagedCacheIsRecompiled) {
   const std::string cache = (dir_ / "cache").string();
   load(cf, cache);
   for (const auto& f : fs::directory_iterator(cache)) {
-    std::fstream out(f.path(), std::ios::in | std::ios::out | std::ios::binary);
     // In a set's bytes (the padding between sets is no one's data).
-    out.seekp(static_cast<std::streamoff>(fs::file_size(f.path()) / 2));
-    out << "garbage garbage garbage";
+    overwrite(f.path(), fs::file_size(f.path()) / 2, "garbage garbage garbage");
   }
   auto e = load(cf, cache);
   EXPECT_FALSE(e->stats().from_cache);
